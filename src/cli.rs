@@ -1,0 +1,115 @@
+//! Command-line definitions. Every global option also reads the runbook's
+//! environment variable; secrets' values are never echoed by `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mtls-console",
+    version,
+    about = "Terminal console for live mTLS certificate-binding demos (RFC 8705)",
+    long_about = "Terminal console for live mTLS certificate-binding demos (RFC 8705).\n\n\
+        With no GATEWAY_URL, API_URL or DB_URL it runs a built-in loopback demo stack \
+        (gateway, control plane, embedded SQLite registry)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct GlobalArgs {
+    /// Gateway base URL (default: the built-in gateway)
+    #[arg(long, env = "GATEWAY_URL", global = true, value_name = "URL")]
+    pub gateway_url: Option<String>,
+
+    /// Control Plane API base URL (default: the built-in control plane)
+    #[arg(long, env = "API_URL", global = true, value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// Client registry: postgres://, postgresql://, postgresql+asyncpg:// or sqlite://FILE
+    /// (default: an embedded SQLite registry seeded at start)
+    #[arg(
+        long,
+        env = "DB_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub db_url: Option<String>,
+
+    /// Path the traffic targets (default: the gateway profile's checked path)
+    #[arg(long, env = "ENDPOINT", global = true, value_name = "PATH")]
+    pub endpoint: Option<String>,
+
+    /// Tenant whose clients are shown and used
+    #[arg(long, env = "TENANT", global = true, default_value = "acme")]
+    pub tenant: String,
+
+    /// HS256 secret for certificate-bound tokens (default: the STOA demo secret)
+    #[arg(
+        long,
+        env = "JWT_SECRET",
+        global = true,
+        value_name = "SECRET",
+        hide_env_values = true,
+        conflicts_with = "jwt_secret_file"
+    )]
+    pub jwt_secret: Option<String>,
+
+    /// Read the JWT secret from a file (one trailing newline is ignored)
+    #[arg(long, env = "JWT_SECRET_FILE", global = true, value_name = "FILE")]
+    pub jwt_secret_file: Option<PathBuf>,
+
+    /// Bearer token for the Control Plane API (rotation)
+    #[arg(
+        long,
+        env = "API_TOKEN",
+        global = true,
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub api_token: Option<String>,
+
+    /// Log file (default: mtls-console.log in the platform's state directory)
+    #[arg(long, env = "MTLS_CONSOLE_LOG", global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the tenant's clients with their certificate health
+    Clients(ClientsArgs),
+    /// Write the demo fleet (100 clients by default) into the registry, in one transaction
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClientsArgs {
+    /// Print a JSON array instead of a table
+    #[arg(long)]
+    pub json: bool,
+    /// Classify health as of this instant (RFC 3339) instead of now
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// How many clients, in the demo's proportions (60/15/10/10/5 %)
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub count: u64,
+    /// Print the outcome as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("{e} (expected RFC 3339, e.g. 2026-12-04T15:07:00Z)"))
+}

@@ -1,0 +1,182 @@
+//! Helpers shared by the integration tests: a throwaway PostgreSQL database per
+//! test on the machine's real server, the STOA fixtures, and the built binary.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use sqlx::{Connection, Executor, PgConnection};
+
+/// The server the tests use; override with MTLS_TEST_PG.
+pub fn admin_url() -> String {
+    std::env::var("MTLS_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A database created for one test and dropped when the test ends.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let name = format!("mtlsc_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&admin_url())
+            .await
+            .expect("PostgreSQL on 127.0.0.1:5432 (start it, or set MTLS_TEST_PG)");
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .unwrap();
+        let base = admin_url();
+        let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
+        Self { name, url }
+    }
+
+    pub async fn connect(&self) -> PgConnection {
+        PgConnection::connect(&self.url).await.unwrap()
+    }
+
+    /// Loads STOA's `clients` DDL (enum, table, indexes, alembic_version).
+    pub async fn load_stoa_schema(&self) {
+        let ddl = std::fs::read_to_string(fixture("stoa-clients-schema.sql")).unwrap();
+        let mut conn = self.connect().await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(ddl))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+
+    /// Loads the 100 rows STOA's own seeder wrote.
+    pub async fn load_stoa_rows(&self) {
+        let csv = std::fs::read(fixture("stoa-clients-seed.csv")).unwrap();
+        let mut conn = self.connect().await;
+        let mut copy = conn
+            .copy_in_raw("COPY clients FROM STDIN WITH (FORMAT csv, HEADER true)")
+            .await
+            .unwrap();
+        copy.send(csv).await.unwrap();
+        copy.finish().await.unwrap();
+    }
+
+    /// Everything about the public schema that a migration could change.
+    pub async fn schema_snapshot(&self) -> String {
+        let mut conn = self.connect().await;
+        sqlx::query_scalar::<_, String>(
+            "SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
+               SELECT format('col %s.%s %s %s %s %s', table_name, column_name, data_type,
+                      character_maximum_length, is_nullable, column_default) AS x
+                 FROM information_schema.columns WHERE table_schema = 'public'
+               UNION ALL SELECT format('idx %s', indexdef) FROM pg_indexes WHERE schemaname = 'public'
+               UNION ALL SELECT format('con %s %s', conname, pg_get_constraintdef(oid))
+                 FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+               UNION ALL SELECT format('type %s %s', t.typname,
+                      string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder))
+                 FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname
+               UNION ALL SELECT format('table %s', tablename) FROM pg_tables WHERE schemaname = 'public'
+             ) s",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside any runtime guarantee: use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut admin) = PgConnection::connect(&admin_url()).await {
+                    let _ = admin
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The console binary, with a log file of its own and no inherited configuration.
+pub fn console() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtls-console"));
+    for var in [
+        "GATEWAY_URL",
+        "API_URL",
+        "DB_URL",
+        "ENDPOINT",
+        "TENANT",
+        "JWT_SECRET",
+        "JWT_SECRET_FILE",
+        "API_TOKEN",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("RUST_BACKTRACE", "1");
+    cmd.env(
+        "MTLS_CONSOLE_LOG",
+        std::env::temp_dir().join(format!("mtlsc-test-{}.log", std::process::id())),
+    );
+    cmd
+}
+
+pub struct Run {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+pub fn run(cmd: &mut Command) -> Run {
+    let start = Instant::now();
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run mtls-console");
+    Run {
+        status,
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// Asserts a clean failure: non-zero exit, one `error:` line, no panic or backtrace.
+pub fn assert_one_line_error(r: &Run) -> &str {
+    assert!(
+        !r.status.success(),
+        "expected failure, got {r:?}",
+        r = r.stdout
+    );
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {}", r.stderr);
+    assert!(lines[0].starts_with("error: "), "{}", r.stderr);
+    for bad in [
+        "panicked",
+        "backtrace",
+        "Backtrace",
+        "Location:",
+        "RUST_BACKTRACE",
+    ] {
+        assert!(!r.stderr.contains(bad), "{bad} in: {}", r.stderr);
+    }
+    lines[0]
+}
