@@ -86,6 +86,39 @@ pub enum Command {
     Clients(ClientsArgs),
     /// Write the demo fleet (100 clients by default) into the registry, in one transaction
     Seed(SeedArgs),
+    /// Run the built-in gateway and control plane on loopback until Ctrl-C
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Gateway listen address (port 0: a free port, printed at start)
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub gateway_listen: std::net::SocketAddr,
+    /// Control plane listen address (port 0: a free port, printed at start)
+    #[arg(long, default_value = "127.0.0.1:8000", value_name = "ADDR")]
+    pub api_listen: std::net::SocketAddr,
+    /// Allow listening on addresses other than loopback
+    #[arg(long)]
+    pub allow_non_loopback: bool,
+    /// Which STOA gateway to behave as
+    #[arg(long, value_enum, default_value_t)]
+    pub gateway_profile: crate::stack::binding::Profile,
+    /// How the TLS proxy encodes the certificate header (legacy profile)
+    #[arg(long, value_enum, default_value_t)]
+    pub header_format: crate::stack::binding::HeaderFormat,
+    /// Do not verify token signatures and expiry (the legacy middleware's behaviour)
+    #[arg(long)]
+    pub no_verify_signature: bool,
+    /// Do not check certificates against the registry (revocation, grace periods)
+    #[arg(long)]
+    pub no_registry_check: bool,
+    /// Rotations allowed per client per hour
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub rotate_limit: usize,
+    /// Write the gateway's JSON-lines log of binding failures (legacy format) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub gateway_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

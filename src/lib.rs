@@ -7,5 +7,15 @@ pub mod config;
 pub mod domain;
 pub mod logging;
 pub mod secret;
+pub mod stack;
 pub mod store;
 pub mod text;
+
+/// Installs rustls' ring provider once; reqwest (built without a provider) needs it
+/// before the first client is made.
+pub fn init_tls() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}

@@ -9,6 +9,7 @@ use mtls_console::{commands, logging};
 
 fn main() -> ExitCode {
     logging::install_panic_hook(|| {});
+    mtls_console::init_tls();
     let cli = Cli::parse();
     logging::init(cli.global.log_file.as_deref());
     let runtime = match tokio::runtime::Runtime::new() {
@@ -30,6 +31,7 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
         Some(Command::Clients(args)) => commands::clients::run(&settings, &args).await?,
         Some(Command::Seed(args)) => commands::seed::run(&settings, &args).await?,
+        Some(Command::Serve(args)) => commands::serve::run(&settings, &args).await?,
         None => {
             color_eyre::eyre::bail!(
                 "the full-screen console is not built yet: use a subcommand (see --help)"

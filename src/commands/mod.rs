@@ -2,6 +2,7 @@
 
 pub mod clients;
 pub mod seed;
+pub mod serve;
 
 use color_eyre::eyre::{Result, bail};
 
