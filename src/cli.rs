@@ -88,6 +88,20 @@ pub enum Command {
     Seed(SeedArgs),
     /// Run the built-in gateway and control plane on loopback until Ctrl-C
     Serve(ServeArgs),
+    /// Mint a certificate-bound token for one client and print the request headers (for curl, wrk)
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Client name, CN or id
+    pub client: String,
+    /// Bind to the previous certificate (during a grace period)
+    #[arg(long)]
+    pub previous: bool,
+    /// Print a JSON object instead of header lines
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

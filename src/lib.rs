@@ -6,6 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod logging;
+pub mod scrape;
 pub mod secret;
 pub mod stack;
 pub mod store;

@@ -3,6 +3,7 @@
 pub mod clients;
 pub mod seed;
 pub mod serve;
+pub mod token;
 
 use color_eyre::eyre::{Result, bail};
 
