@@ -241,7 +241,10 @@ mod tests {
             .samples
             .iter()
             .find(|s| s.labels.get("result") == Some("success"));
-        assert!(their_success.is_none(), "prometheus-parse now reads it: reconsider");
+        assert!(
+            their_success.is_none(),
+            "prometheus-parse now reads it: reconsider"
+        );
         let their_denied = theirs
             .samples
             .iter()

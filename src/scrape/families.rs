@@ -67,7 +67,9 @@ const SUCCESS_VALUES: [&str; 4] = ["success", "match", "ok", "valid"];
 fn is_binding_family(name: &str, custom: &[String]) -> bool {
     name.starts_with("stoa_mcp_gateway_cert_binding_")
         || name.starts_with("stoa_mtls_")
-        || custom.iter().any(|c| name == c || c.strip_suffix("_total") == Some(name))
+        || custom
+            .iter()
+            .any(|c| name == c || c.strip_suffix("_total") == Some(name))
 }
 
 /// Reads the binding figures from a `/metrics` page.
@@ -101,7 +103,13 @@ pub fn from_page(page: &Page, custom: &[String]) -> BindingReading {
                 *failures.entry(key.to_string()).or_insert(0.0) += s.value;
             }
         }
-        return reading(FamilyKind::Custom, has_samples(name), successes, failures, BTreeMap::new());
+        return reading(
+            FamilyKind::Custom,
+            has_samples(name),
+            successes,
+            failures,
+            BTreeMap::new(),
+        );
     }
     if page.declares(STOA_CHECKS) || has_samples(STOA_CHECKS) {
         let mut by_result = sum_by(STOA_CHECKS, "result");
@@ -164,8 +172,11 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> String {
-        std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap()
+        std::fs::read_to_string(format!(
+            "{}/tests/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
     }
 
     #[test]
@@ -207,9 +218,15 @@ mod tests {
             "# HELP stoa_mcp_gateway_cert_binding_failures_total x\n# TYPE stoa_mcp_gateway_cert_binding_failures_total counter\n",
             &[],
         );
-        assert_eq!((r.kind, r.presence), (Some(FamilyKind::Legacy), Presence::DeclaredNoSamples));
+        assert_eq!(
+            (r.kind, r.presence),
+            (Some(FamilyKind::Legacy), Presence::DeclaredNoSamples)
+        );
         assert_eq!(r.failures_total(), 0.0);
-        let r = read("# TYPE http_requests_total counter\nhttp_requests_total 5\n", &[]);
+        let r = read(
+            "# TYPE http_requests_total counter\nhttp_requests_total 5\n",
+            &[],
+        );
         assert_eq!((r.kind, r.presence), (None, Presence::Absent));
     }
 

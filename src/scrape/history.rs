@@ -79,7 +79,10 @@ impl History {
     /// A key missing from `raw` keeps its last total (a target that is down).
     pub fn record<'a>(&mut self, t: f64, raw: impl IntoIterator<Item = (&'a str, f64)>) {
         for (key, value) in raw {
-            self.tracks.entry(key.to_string()).or_default().observe(value);
+            self.tracks
+                .entry(key.to_string())
+                .or_default()
+                .observe(value);
         }
         let totals = self
             .tracks
@@ -105,11 +108,18 @@ impl History {
     }
 
     pub fn failure_reasons(&self) -> impl Iterator<Item = &str> {
-        self.tracks.keys().map(String::as_str).filter(|k| *k != SUCCESS)
+        self.tracks
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != SUCCESS)
     }
 
     pub fn resets(&self) -> u32 {
-        self.tracks.values().map(CounterTrack::resets).max().unwrap_or(0)
+        self.tracks
+            .values()
+            .map(CounterTrack::resets)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Per-second rate of `key` over the last `window` seconds (None until two

@@ -95,6 +95,9 @@ pub struct BindingSnapshot {
 
 pub const WINDOWS: [f64; 3] = [1.0, 10.0, 60.0];
 
+/// A fetched page and how long it took, or why it failed.
+pub type FetchResult = Result<(String, Duration), ScrapeError>;
+
 struct TargetTrack {
     status: TargetStatus,
     history: History,
@@ -153,7 +156,7 @@ impl Watch {
         now: Instant,
         wall: DateTime<Utc>,
         interval: Duration,
-        results: Vec<(usize, Result<(String, Duration), ScrapeError>)>,
+        results: Vec<(usize, FetchResult)>,
         custom: &[String],
     ) {
         let t = now.duration_since(self.origin).as_secs_f64();
@@ -213,7 +216,10 @@ impl Watch {
         }
         self.presence = if readings.iter().any(|r| r.presence == Presence::Present) {
             Presence::Present
-        } else if readings.iter().any(|r| r.presence == Presence::DeclaredNoSamples) {
+        } else if readings
+            .iter()
+            .any(|r| r.presence == Presence::DeclaredNoSamples)
+        {
             Presence::DeclaredNoSamples
         } else {
             Presence::Absent
@@ -268,12 +274,20 @@ pub fn http_client(timeout: Duration) -> reqwest::Client {
 }
 
 /// Fetches one page, bounded in size and time.
-pub async fn fetch(client: &reqwest::Client, url: &url::Url, timeout: Duration, max: usize) -> Result<(String, Duration), ScrapeError> {
+pub async fn fetch(
+    client: &reqwest::Client,
+    url: &url::Url,
+    timeout: Duration,
+    max: usize,
+) -> FetchResult {
     let start = Instant::now();
     let work = async {
         let resp = client
             .get(url.clone())
-            .header(reqwest::header::ACCEPT, "text/plain;version=0.0.4;q=1,*/*;q=0.1")
+            .header(
+                reqwest::header::ACCEPT,
+                "text/plain;version=0.0.4;q=1,*/*;q=0.1",
+            )
             .send()
             .await
             .map_err(classify)?;
@@ -321,7 +335,11 @@ fn classify(e: reqwest::Error) -> ScrapeError {
 
 /// Scrapes every target each interval until `stop` turns true, sending a snapshot
 /// after each round. Slow targets never delay the others beyond the timeout.
-pub async fn run(opts: ScrapeOptions, tx: mpsc::Sender<BindingSnapshot>, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    opts: ScrapeOptions,
+    tx: mpsc::Sender<BindingSnapshot>,
+    mut stop: watch::Receiver<bool>,
+) {
     let client = http_client(opts.timeout);
     let mut state = Watch::new(&opts.targets, Instant::now());
     let mut tick = tokio::time::interval(opts.interval.min(Duration::from_millis(250)));
@@ -340,7 +358,13 @@ pub async fn run(opts: ScrapeOptions, tx: mpsc::Sender<BindingSnapshot>, mut sto
             async move { (i, fetch(client, url, opts.timeout, opts.max_page).await) }
         });
         let results = futures::future::join_all(fetches).await;
-        state.apply(Instant::now(), Utc::now(), opts.interval, results, &opts.custom_families);
+        state.apply(
+            Instant::now(),
+            Utc::now(),
+            opts.interval,
+            results,
+            &opts.custom_families,
+        );
         if tx.send(state.snapshot(Utc::now(), 120)).await.is_err() {
             return;
         }
@@ -371,12 +395,24 @@ mod tests {
         let mut w = Watch::new(&urls(2), t0);
         let iv = Duration::from_secs(1);
         let ok = |p: String| Ok((p, Duration::from_millis(1)));
-        w.apply(t0, Utc::now(), iv, vec![(0, ok(legacy_page(10, 1))), (1, ok(legacy_page(20, 2)))], &[]);
+        w.apply(
+            t0,
+            Utc::now(),
+            iv,
+            vec![(0, ok(legacy_page(10, 1))), (1, ok(legacy_page(20, 2)))],
+            &[],
+        );
         let s = w.snapshot(Utc::now(), 10);
         assert_eq!((s.successes, s.failures["mismatch"]), (30.0, 3.0));
         // Replica 1 restarts (its counters fall to 5), replica 0 goes on.
         let t1 = t0 + iv;
-        w.apply(t1, Utc::now(), iv, vec![(0, ok(legacy_page(15, 1))), (1, ok(legacy_page(5, 0)))], &[]);
+        w.apply(
+            t1,
+            Utc::now(),
+            iv,
+            vec![(0, ok(legacy_page(15, 1))), (1, ok(legacy_page(5, 0)))],
+            &[],
+        );
         let s = w.snapshot(Utc::now(), 10);
         assert_eq!(s.successes, 40.0, "10+5 more, 20+5 after restart");
         assert_eq!(s.rates["success"][0], Some(10.0));
@@ -389,19 +425,44 @@ mod tests {
         let t0 = Instant::now();
         let mut w = Watch::new(&urls(1), t0);
         let iv = Duration::from_secs(1);
-        w.apply(t0, Utc::now(), iv, vec![(0, Ok((legacy_page(10, 0), Duration::ZERO)))], &[]);
+        w.apply(
+            t0,
+            Utc::now(),
+            iv,
+            vec![(0, Ok((legacy_page(10, 0), Duration::ZERO)))],
+            &[],
+        );
         let t1 = t0 + iv;
-        w.apply(t1, Utc::now(), iv, vec![(0, Err(ScrapeError::Refused))], &[]);
+        w.apply(
+            t1,
+            Utc::now(),
+            iv,
+            vec![(0, Err(ScrapeError::Refused))],
+            &[],
+        );
         let s = w.snapshot(Utc::now(), 10);
         assert!(!s.targets[0].up);
         assert_eq!(s.targets[0].error, Some(ScrapeError::Refused));
         assert!(s.targets[0].last_success.is_some() && s.targets[0].down_since.is_some());
         assert_eq!(s.successes, 10.0, "last figures kept while down");
-        assert!(w.due(t1 + Duration::from_millis(999)).is_empty(), "backs off");
-        assert_eq!(w.due(t1 + Duration::from_millis(1500)), vec![0], "but not for long");
+        assert!(
+            w.due(t1 + Duration::from_millis(999)).is_empty(),
+            "backs off"
+        );
+        assert_eq!(
+            w.due(t1 + Duration::from_millis(1500)),
+            vec![0],
+            "but not for long"
+        );
         // Back after a restart: counters start again from zero.
         let t2 = t1 + Duration::from_secs(2);
-        w.apply(t2, Utc::now(), iv, vec![(0, Ok((legacy_page(4, 0), Duration::ZERO)))], &[]);
+        w.apply(
+            t2,
+            Utc::now(),
+            iv,
+            vec![(0, Ok((legacy_page(4, 0), Duration::ZERO)))],
+            &[],
+        );
         let s = w.snapshot(Utc::now(), 10);
         assert!(s.targets[0].up && s.targets[0].error.is_none());
         assert_eq!(s.successes, 14.0);
@@ -412,7 +473,13 @@ mod tests {
     fn absent_families_give_the_hint() {
         let t0 = Instant::now();
         let mut w = Watch::new(&urls(1), t0);
-        w.apply(t0, Utc::now(), Duration::from_secs(1), vec![(0, Ok(("up 1\n".into(), Duration::ZERO)))], &[]);
+        w.apply(
+            t0,
+            Utc::now(),
+            Duration::from_secs(1),
+            vec![(0, Ok(("up 1\n".into(), Duration::ZERO)))],
+            &[],
+        );
         let s = w.snapshot(Utc::now(), 10);
         assert_eq!(s.presence, Presence::Absent);
         assert!(s.hint.unwrap().contains("CERT_BINDING_ENABLED=true"));
