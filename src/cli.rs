@@ -90,6 +90,35 @@ pub enum Command {
     Serve(ServeArgs),
     /// Mint a certificate-bound token for one client and print the request headers (for curl, wrk)
     Token(TokenArgs),
+    /// Show the gateway's certificate-binding counters (once, or --watch)
+    Metrics(MetricsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// A /metrics URL to scrape; repeat for several replicas (default: GATEWAY_URL/metrics)
+    #[arg(long = "metrics-url", value_name = "URL")]
+    pub metrics_urls: Vec<String>,
+    /// Refresh in place at every interval until Ctrl-C
+    #[arg(long)]
+    pub watch: bool,
+    /// Print JSON (with --watch: one object per line)
+    #[arg(long)]
+    pub json: bool,
+    /// Scrape interval, in seconds
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS", value_parser = parse_interval)]
+    pub interval: f64,
+    /// Also recognize this counter as a binding family (label reason/result/status)
+    #[arg(long = "binding-metric", value_name = "NAME")]
+    pub binding_metrics: Vec<String>,
+}
+
+fn parse_interval(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.1..=3600.0).contains(&v) => Ok(v),
+        Ok(_) => Err("the interval must be between 0.1 and 3600 seconds".into()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! The subcommands that print and exit.
 
 pub mod clients;
+pub mod metrics;
 pub mod seed;
 pub mod serve;
 pub mod token;

@@ -290,7 +290,7 @@ pub async fn fetch(
             )
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(|e| classify(e, timeout))?;
         if !resp.status().is_success() {
             return Err(ScrapeError::Http(resp.status().as_u16()));
         }
@@ -300,7 +300,7 @@ pub async fn fetch(
         let mut body = Vec::new();
         let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(classify)?;
+            let chunk = chunk.map_err(|e| classify(e, timeout))?;
             if body.len() + chunk.len() > max {
                 return Err(ScrapeError::TooLarge(max));
             }
@@ -314,9 +314,9 @@ pub async fn fetch(
     }
 }
 
-fn classify(e: reqwest::Error) -> ScrapeError {
+fn classify(e: reqwest::Error, timeout: Duration) -> ScrapeError {
     if e.is_timeout() {
-        return ScrapeError::Timeout(0);
+        return ScrapeError::Timeout(timeout.as_millis() as u64);
     }
     let mut source: Option<&dyn std::error::Error> = Some(&e);
     while let Some(s) = source {
