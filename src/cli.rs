@@ -92,6 +92,56 @@ pub enum Command {
     Token(TokenArgs),
     /// Show the gateway's certificate-binding counters (once, or --watch)
     Metrics(MetricsArgs),
+    /// Send certificate-bound traffic (80 % valid, 10 % header mismatch, 10 % JWT mismatch)
+    Traffic(TrafficArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TrafficArgs {
+    /// Requests per second (0.1 to 50,000)
+    #[arg(long, default_value_t = 10.0, value_name = "RATE", value_parser = parse_rate)]
+    pub tps: f64,
+    /// Seconds to run (default: until Ctrl-C)
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<f64>,
+    /// Kinds and weights: valid, header-mismatch, jwt-mismatch, missing-header, invalid-cnf, no-cnf
+    #[arg(long, default_value = "valid=80,header-mismatch=10,jwt-mismatch=10", value_parser = crate::traffic::mix::Mix::parse)]
+    pub mix: crate::traffic::mix::Mix,
+    /// Which gateway the traffic faces (auto: read from its /metrics)
+    #[arg(long, value_enum, default_value_t)]
+    pub gateway_profile: crate::traffic::profile::ProfileChoice,
+    /// Certificate header name (custom profile)
+    #[arg(long, value_name = "NAME")]
+    pub cert_header: Option<String>,
+    /// Proxy verification header name, sent as SUCCESS (custom profile)
+    #[arg(long, value_name = "NAME")]
+    pub verify_header: Option<String>,
+    /// Requests in flight at most; a request finding none free is counted as dropped
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub max_in_flight: usize,
+    /// Per-request timeout, in seconds
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Share of a client's valid requests sent with its previous certificate during grace
+    #[arg(long, default_value_t = 0.5, value_name = "SHARE")]
+    pub grace_share: f64,
+    /// Share of valid requests that keep the previous certificate after its grace ended
+    #[arg(long, default_value_t = 0.0, value_name = "SHARE")]
+    pub after_grace_share: f64,
+    /// Print the final summary as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Exit non-zero if any outcome contradicted its intent
+    #[arg(long)]
+    pub fail_on_unexpected: bool,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (crate::traffic::MIN_RATE..=crate::traffic::MAX_RATE).contains(&v) => Ok(v),
+        Ok(_) => Err("the rate must be between 0.1 and 50000 requests per second".into()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[derive(Debug, Args)]

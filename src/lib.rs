@@ -11,6 +11,7 @@ pub mod secret;
 pub mod stack;
 pub mod store;
 pub mod text;
+pub mod traffic;
 
 /// Installs rustls' ring provider once; reqwest (built without a provider) needs it
 /// before the first client is made.

@@ -34,6 +34,9 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::Serve(args)) => commands::serve::run(&settings, &args).await?,
         Some(Command::Token(args)) => commands::token::run(&settings, &args).await?,
         Some(Command::Metrics(args)) => commands::metrics::run(&settings, &args).await?,
+        Some(Command::Traffic(args)) => {
+            commands::traffic::run(&settings, &args).await?;
+        }
         None => {
             color_eyre::eyre::bail!(
                 "the full-screen console is not built yet: use a subcommand (see --help)"

@@ -5,6 +5,7 @@ pub mod metrics;
 pub mod seed;
 pub mod serve;
 pub mod token;
+pub mod traffic;
 
 use color_eyre::eyre::{Result, bail};
 

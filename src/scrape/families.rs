@@ -239,6 +239,33 @@ mod tests {
         assert_eq!(r.failures["bad_cert"], 2.0);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Truncated, garbled and random pages never panic, and a truncation of the
+        /// real page never reports more than the whole page does.
+        #[test]
+        fn garbled_real_pages_never_panic(
+            cut in 0usize..8000,
+            flips in proptest::collection::vec((0usize..8000, proptest::prelude::any::<u8>()), 0..20),
+            noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+        ) {
+            let whole = fixture("legacy-gateway-metrics.txt");
+            let full = read(&whole, &[]);
+            let cut = cut.min(whole.len());
+            let truncated = read(&String::from_utf8_lossy(&whole.as_bytes()[..cut]), &[]);
+            proptest::prop_assert!(truncated.successes <= full.successes);
+            let mut bytes = whole.clone().into_bytes();
+            for (at, b) in flips {
+                let at = at % bytes.len();
+                bytes[at] = b;
+            }
+            bytes.extend_from_slice(&noise);
+            let _ = read(&String::from_utf8_lossy(&bytes), &["x_total".into()]);
+            let _ = read(&String::from_utf8_lossy(&noise), &[]);
+        }
+    }
+
     #[test]
     fn binding_lines_next_to_hostile_label_values() {
         let page = format!(

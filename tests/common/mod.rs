@@ -180,3 +180,21 @@ pub fn assert_one_line_error(r: &Run) -> &str {
     }
     lines[0]
 }
+
+/// Asserts a clean failure whose last line on stderr is the `error:` line (for
+/// commands that print progress before failing).
+pub fn assert_error_last_line(r: &Run) -> &str {
+    assert!(!r.status.success(), "expected failure, got {}", r.stdout);
+    for bad in [
+        "panicked",
+        "backtrace",
+        "Backtrace",
+        "Location:",
+        "RUST_BACKTRACE",
+    ] {
+        assert!(!r.stderr.contains(bad), "{bad} in: {}", r.stderr);
+    }
+    let last = r.stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: "), "{}", r.stderr);
+    last
+}
