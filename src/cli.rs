@@ -149,6 +149,9 @@ pub struct MetricsArgs {
     /// A /metrics URL to scrape; repeat for several replicas (default: GATEWAY_URL/metrics)
     #[arg(long = "metrics-url", value_name = "URL")]
     pub metrics_urls: Vec<String>,
+    /// Read the figures from a Prometheus server instead (one target per instance)
+    #[arg(long, value_name = "URL", conflicts_with = "metrics_urls")]
+    pub prometheus_url: Option<String>,
     /// Refresh in place at every interval until Ctrl-C
     #[arg(long)]
     pub watch: bool,

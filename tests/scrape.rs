@@ -209,3 +209,84 @@ async fn metrics_command_prints_figures_and_json() {
     let line = common::assert_one_line_error(&r);
     assert!(line.contains("no gateway to scrape"), "{line}");
 }
+
+/// A real Prometheus server scraping two real gateways: the console's
+/// `--prometheus-url` reads the same sums, one target per instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_server_mode_sums_replicas() {
+    let Some(prometheus) = which("prometheus") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI installs prometheus (.ci/run)"
+        );
+        eprintln!("skipped: no prometheus binary (apt-get install prometheus)");
+        return;
+    };
+    let (a, b) = (start().await, start().await);
+    traffic(&a, 4, 1).await;
+    traffic(&b, 6, 2).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: gateways\n    static_configs:\n      - targets: ['{}', '{}']\n",
+            a.gateway_addr, b.gateway_addr
+        ),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new(prometheus)
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let v = loop {
+        let u = url.clone();
+        let r = tokio::task::spawn_blocking(move || {
+            common::run(common::console().args(["metrics", "--json", "--prometheus-url", &u]))
+        })
+        .await
+        .unwrap();
+        if r.status.success()
+            && let Ok(v) = serde_json::from_str::<Value>(&r.stdout)
+            && v["successes"] == 10.0
+            && v["targets"].as_array().map(Vec::len) == Some(2)
+        {
+            break v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus never reported both gateways: {} {}",
+            r.stdout,
+            r.stderr
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(v["failures"]["mismatch"], 3.0);
+    assert_eq!(v["kind"], "legacy");
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+fn which(bin: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(bin))
+            .find(|p| p.is_file())
+    })
+}

@@ -33,15 +33,33 @@ pub fn targets(settings: &Settings, args: &MetricsArgs) -> Result<Vec<url::Url>>
 }
 
 pub async fn run(settings: &Settings, args: &MetricsArgs) -> Result<()> {
-    let urls = targets(settings, args)?;
+    let prometheus = args
+        .prometheus_url
+        .as_deref()
+        .map(|u| parse_service_url("--prometheus-url", u))
+        .transpose()?;
+    let urls = match prometheus {
+        Some(_) => Vec::new(),
+        None => targets(settings, args)?,
+    };
     let mut opts = ScrapeOptions::new(urls, Duration::from_secs_f64(args.interval));
     opts.custom_families = args.binding_metrics.clone();
     if !args.watch {
-        return once(&opts, args.json).await;
+        return once(&opts, prometheus.as_ref(), args.json).await;
     }
     let (tx, mut rx) = mpsc::channel(4);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let scraper = tokio::spawn(scrape::run(opts, tx, stop_rx));
+    let scraper = match prometheus {
+        Some(base) => tokio::spawn(scrape::prometheus::run(
+            base,
+            opts.interval,
+            opts.timeout,
+            opts.custom_families.clone(),
+            tx,
+            stop_rx,
+        )),
+        None => tokio::spawn(scrape::run(opts, tx, stop_rx)),
+    };
     let tty = std::io::stdout().is_terminal() && !args.json;
     let stop = super::serve::wait_for_stop();
     tokio::pin!(stop);
@@ -68,31 +86,48 @@ pub async fn run(settings: &Settings, args: &MetricsArgs) -> Result<()> {
     Ok(())
 }
 
-async fn once(opts: &ScrapeOptions, json: bool) -> Result<()> {
+async fn once(opts: &ScrapeOptions, prometheus: Option<&url::Url>, json: bool) -> Result<()> {
     let client = scrape::http_client(opts.timeout);
     let now = Instant::now();
     let mut state = Watch::new(&opts.targets, now);
-    let mut results = Vec::new();
-    for (i, url) in opts.targets.iter().enumerate() {
-        results.push((
-            i,
-            scrape::fetch(&client, url, opts.timeout, opts.max_page).await,
-        ));
+    if let Some(base) = prometheus {
+        let answer =
+            scrape::prometheus::query(&client, base, opts.timeout, &opts.custom_families).await;
+        if let Err(e) = &answer {
+            bail!(
+                "Prometheus at {}: {e}",
+                crate::config::redact_url(base.as_str())
+            );
+        }
+        let took = now.elapsed();
+        scrape::prometheus::apply(
+            &mut state,
+            answer,
+            took,
+            opts.interval,
+            &opts.custom_families,
+        );
+    } else {
+        let mut results = Vec::new();
+        for (i, url) in opts.targets.iter().enumerate() {
+            let page = scrape::fetch(&client, url, opts.timeout, opts.max_page).await;
+            results.push((i, page));
+        }
+        state.apply(
+            now,
+            Utc::now(),
+            opts.interval,
+            results,
+            &opts.custom_families,
+        );
     }
-    state.apply(
-        now,
-        Utc::now(),
-        opts.interval,
-        results,
-        &opts.custom_families,
-    );
     let snap = state.snapshot(Utc::now(), 0);
     if json {
         println!("{}", serde_json::to_string_pretty(&snap)?);
     } else {
         print!("{}", render(&snap));
     }
-    if snap.targets.iter().all(|t| !t.up) {
+    if prometheus.is_none() && snap.targets.iter().all(|t| !t.up) {
         bail!("no target answered (see above)");
     }
     Ok(())

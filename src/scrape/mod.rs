@@ -4,6 +4,7 @@
 pub mod exposition;
 pub mod families;
 pub mod history;
+pub mod prometheus;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -117,30 +118,44 @@ pub struct Watch {
 
 impl Watch {
     pub fn new(urls: &[url::Url], now: Instant) -> Self {
-        Self {
-            targets: urls
-                .iter()
-                .map(|u| TargetTrack {
-                    status: TargetStatus {
-                        url: crate::config::redact_url(u.as_str()),
-                        up: false,
-                        error: None,
-                        last_success: None,
-                        down_since: None,
-                        latency_ms: None,
-                        reading: None,
-                        resets: 0,
-                    },
-                    history: History::default(),
-                    failures_in_row: 0,
-                    next_attempt: now,
-                })
-                .collect(),
+        let mut w = Self {
+            targets: Vec::new(),
             aggregate: History::default(),
             kind: None,
             presence: Presence::Absent,
             origin: now,
+        };
+        for u in urls {
+            w.target_index(&crate::config::redact_url(u.as_str()), now);
         }
+        w
+    }
+
+    /// The index of a named target, added on first sight (Prometheus instances).
+    pub fn target_index(&mut self, name: &str, now: Instant) -> usize {
+        if let Some(i) = self.targets.iter().position(|t| t.status.url == name) {
+            return i;
+        }
+        self.targets.push(TargetTrack {
+            status: TargetStatus {
+                url: name.to_string(),
+                up: false,
+                error: None,
+                last_success: None,
+                down_since: None,
+                latency_ms: None,
+                reading: None,
+                resets: 0,
+            },
+            history: History::default(),
+            failures_in_row: 0,
+            next_attempt: now,
+        });
+        self.targets.len() - 1
+    }
+
+    pub fn target_count(&self) -> usize {
+        self.targets.len()
     }
 
     /// Which targets are due for a scrape (down ones back off).
@@ -314,7 +329,7 @@ pub async fn fetch(
     }
 }
 
-fn classify(e: reqwest::Error, timeout: Duration) -> ScrapeError {
+pub(crate) fn classify(e: reqwest::Error, timeout: Duration) -> ScrapeError {
     if e.is_timeout() {
         return ScrapeError::Timeout(timeout.as_millis() as u64);
     }
