@@ -75,6 +75,10 @@ pub struct GlobalArgs {
     )]
     pub api_token: Option<String>,
 
+    /// Write private keys returned by rotations to DIR (files mode 0600); never shown
+    #[arg(long, global = true, value_name = "DIR")]
+    pub save_keys: Option<PathBuf>,
+
     /// Log file (default: mtls-console.log in the platform's state directory)
     #[arg(long, env = "MTLS_CONSOLE_LOG", global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod control_plane;
 pub mod domain;
 pub mod logging;
 pub mod scrape;
@@ -12,6 +13,7 @@ pub mod stack;
 pub mod store;
 pub mod text;
 pub mod traffic;
+pub mod tui;
 
 /// Installs rustls' ring provider once; reqwest (built without a provider) needs it
 /// before the first client is made.

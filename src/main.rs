@@ -5,10 +5,10 @@ use color_eyre::eyre::Report;
 
 use mtls_console::cli::{Cli, Command};
 use mtls_console::config::Settings;
-use mtls_console::{commands, logging};
+use mtls_console::{commands, logging, tui};
 
 fn main() -> ExitCode {
-    logging::install_panic_hook(|| {});
+    logging::install_panic_hook(tui::restore_terminal_if_active);
     mtls_console::init_tls();
     let cli = Cli::parse();
     logging::init(cli.global.log_file.as_deref());
@@ -16,34 +16,36 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&Report::new(e)),
     };
-    match runtime.block_on(run(cli)) {
-        Ok(code) => code,
+    let code = match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
-    }
+    };
+    // Background tasks (a hung request, a slow scrape) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    code
 }
 
-async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
+async fn run(cli: Cli) -> color_eyre::Result<()> {
     let settings = Settings::from_args(&cli.global)?;
+    let Some(command) = cli.command else {
+        // The console shows its warnings in its own header.
+        let opts = tui::Options {
+            save_keys: cli.global.save_keys.clone(),
+        };
+        return tui::run(&settings, opts).await;
+    };
     for w in settings.warnings() {
         eprintln!("warning: {w}");
         tracing::warn!("{w}");
     }
-    match cli.command {
-        Some(Command::Clients(args)) => commands::clients::run(&settings, &args).await?,
-        Some(Command::Seed(args)) => commands::seed::run(&settings, &args).await?,
-        Some(Command::Serve(args)) => commands::serve::run(&settings, &args).await?,
-        Some(Command::Token(args)) => commands::token::run(&settings, &args).await?,
-        Some(Command::Metrics(args)) => commands::metrics::run(&settings, &args).await?,
-        Some(Command::Traffic(args)) => {
-            commands::traffic::run(&settings, &args).await?;
-        }
-        None => {
-            color_eyre::eyre::bail!(
-                "the full-screen console is not built yet: use a subcommand (see --help)"
-            )
-        }
+    match command {
+        Command::Clients(args) => commands::clients::run(&settings, &args).await,
+        Command::Seed(args) => commands::seed::run(&settings, &args).await,
+        Command::Serve(args) => commands::serve::run(&settings, &args).await,
+        Command::Token(args) => commands::token::run(&settings, &args).await,
+        Command::Metrics(args) => commands::metrics::run(&settings, &args).await,
+        Command::Traffic(args) => commands::traffic::run(&settings, &args).await,
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// One line on standard error: the error and its causes, never a backtrace.

@@ -47,6 +47,8 @@ pub struct PassFail {
 #[derive(Debug, Clone)]
 pub struct ClientActivity {
     pub counts: PassFail,
+    pub unexpected: u64,
+    /// When the last answer came, whether it passed, whether it was unexpected.
     pub last: Option<(Instant, bool, bool)>,
 }
 
@@ -110,8 +112,10 @@ impl Stats {
             .entry(r.client.clone())
             .or_insert(ClientActivity {
                 counts: PassFail::default(),
+                unexpected: 0,
                 last: None,
             });
+        c.unexpected += u64::from(r.unexpected);
         if ok {
             c.counts.ok += 1;
         } else {

@@ -1,0 +1,624 @@
+//! The console's state and its update function. `update` is pure: no I/O, no clock
+//! reads (time comes in messages), so every key and message is a unit test. What
+//! must touch the outside world is returned as an [`Effect`].
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
+
+use super::layout;
+use crate::control_plane::Grace;
+use crate::domain::{Client, Fingerprint, Health};
+use crate::scrape::BindingSnapshot;
+use crate::traffic::stats::{PassFail, Stats};
+
+/// Traffic rates the `+`/`-` keys step through.
+pub const RATE_STEPS: [f64; 15] = [
+    1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0, 20000.0,
+    50000.0,
+];
+/// How long a tile flashes after an answer.
+pub const FLASH: Duration = Duration::from_millis(400);
+const MESSAGE_FOR: Duration = Duration::from_secs(8);
+
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    Tick {
+        at: Instant,
+        now: DateTime<Utc>,
+    },
+    Clients(Result<Vec<Client>, String>),
+    Binding(Box<BindingSnapshot>),
+    Traffic(Box<TrafficView>),
+    Rotated(Result<String, String>),
+    /// The back end is up (built-in stack started, or services configured).
+    Ready {
+        gateway: String,
+        api: String,
+        registry: String,
+    },
+    StartFailed(String),
+    Notice(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    StartTraffic {
+        rate: f64,
+    },
+    StopTraffic,
+    SetRate(f64),
+    Rotate {
+        id: String,
+        name: String,
+        grace: Grace,
+    },
+    RefreshClients,
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    Detail(String),
+    ConfirmRotate {
+        id: String,
+        name: String,
+        grace: String,
+    },
+    ConfirmQuit,
+    Filter,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
+/// A tile's traffic: counts, unexpected outcomes, and its last answer (when, passed).
+#[derive(Debug, Clone, Default)]
+pub struct TileActivity {
+    pub counts: PassFail,
+    pub unexpected: u64,
+    pub last: Option<(Instant, bool)>,
+}
+
+/// What the traffic panel and tiles need from the engine's statistics.
+#[derive(Debug, Clone, Default)]
+pub struct TrafficView {
+    pub running: bool,
+    pub rate: f64,
+    pub achieved: f64,
+    pub sent: u64,
+    pub passed: u64,
+    pub rejected: u64,
+    pub errors: u64,
+    pub dropped: u64,
+    pub unexpected: u64,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub per_client: HashMap<String, TileActivity>,
+    pub per_fingerprint: HashMap<Fingerprint, PassFail>,
+}
+
+impl TrafficView {
+    pub fn from_stats(s: &Stats, running: bool, rate: f64, at: Instant) -> Self {
+        use crate::traffic::profile::Outcome;
+        let mut v = Self {
+            running,
+            rate,
+            achieved: s.achieved_rate(at),
+            sent: s.sent,
+            dropped: s.dropped,
+            unexpected: s.unexpected,
+            p50_ms: s.percentile_ms(0.5),
+            p99_ms: s.percentile_ms(0.99),
+            per_fingerprint: s.per_fingerprint.clone(),
+            ..Default::default()
+        };
+        for (o, n) in s.outcomes() {
+            match o {
+                Outcome::Passed(_) => v.passed += n,
+                Outcome::Rejected(_) | Outcome::Denied(_) => v.rejected += n,
+                Outcome::Timeout | Outcome::ConnectError => v.errors += n,
+            }
+        }
+        v.per_client = s
+            .per_client
+            .iter()
+            .map(|(id, a)| {
+                let tile = TileActivity {
+                    counts: a.counts,
+                    unexpected: a.unexpected,
+                    last: a.last.map(|(t, ok, _)| (t, ok)),
+                };
+                (id.to_string(), tile)
+            })
+            .collect();
+        v
+    }
+}
+
+pub struct App {
+    pub builtin: bool,
+    pub readonly: bool,
+    pub tenant: String,
+    pub gateway: String,
+    pub api: String,
+    pub registry: String,
+    pub ready: bool,
+    pub start_error: Option<String>,
+    pub size: Rect,
+    pub at: Instant,
+    pub now: DateTime<Utc>,
+    pub clients: Vec<Client>,
+    pub clients_error: Option<String>,
+    pub clients_loaded: bool,
+    pub selected: Option<String>,
+    pub filter: String,
+    pub health_filter: Option<Health>,
+    pub binding: Option<BindingSnapshot>,
+    pub traffic: TrafficView,
+    pub rate: f64,
+    pub acked: HashMap<String, u64>,
+    pub overlay: Overlay,
+    pub message: Option<(Level, String, Instant)>,
+    pub should_quit: bool,
+    rng: u64,
+}
+
+impl App {
+    pub fn new(builtin: bool, tenant: &str, at: Instant, now: DateTime<Utc>) -> Self {
+        Self {
+            builtin,
+            readonly: false,
+            tenant: tenant.to_string(),
+            gateway: String::new(),
+            api: String::new(),
+            registry: String::new(),
+            ready: false,
+            start_error: None,
+            size: Rect::new(0, 0, 120, 40),
+            at,
+            now,
+            clients: Vec::new(),
+            clients_error: None,
+            clients_loaded: false,
+            selected: None,
+            filter: String::new(),
+            health_filter: None,
+            binding: None,
+            traffic: TrafficView {
+                rate: 10.0,
+                ..Default::default()
+            },
+            rate: 10.0,
+            acked: HashMap::new(),
+            overlay: Overlay::None,
+            message: None,
+            should_quit: false,
+            rng: 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+
+    /// Clients shown, in order, after the name and health filters.
+    pub fn visible(&self) -> Vec<&Client> {
+        let needle = self.filter.to_lowercase();
+        self.clients
+            .iter()
+            .filter(|c| self.health_filter.is_none_or(|h| c.health(self.now) == h))
+            .filter(|c| {
+                needle.is_empty()
+                    || c.name.to_lowercase().contains(&needle)
+                    || c.cn.to_lowercase().contains(&needle)
+                    || c.fingerprint
+                        .is_some_and(|f| f.to_hex().contains(&needle.replace(':', "")))
+                    || c.fingerprint_previous
+                        .is_some_and(|f| f.to_hex().contains(&needle.replace(':', "")))
+            })
+            .collect()
+    }
+
+    pub fn client(&self, id: &str) -> Option<&Client> {
+        self.clients.iter().find(|c| c.id == id)
+    }
+
+    pub fn selected_index(&self) -> Option<usize> {
+        let id = self.selected.as_deref()?;
+        self.visible().iter().position(|c| c.id == id)
+    }
+
+    /// Tiles whose unexpected outcomes have not been acknowledged.
+    pub fn unacknowledged(&self, id: &str) -> bool {
+        self.traffic
+            .per_client
+            .get(id)
+            .is_some_and(|t| t.unexpected > self.acked.get(id).copied().unwrap_or(0))
+    }
+
+    /// The tile's flash: Some(passed) while its last answer is fresh.
+    pub fn flash(&self, id: &str) -> Option<bool> {
+        let (t, ok) = self.traffic.per_client.get(id)?.last?;
+        (self.at.saturating_duration_since(t) < FLASH).then_some(ok)
+    }
+
+    fn say(&mut self, level: Level, text: impl Into<String>) {
+        self.message = Some((level, text.into(), self.at));
+    }
+
+    fn next_random(&mut self) -> u64 {
+        // xorshift64: enough to pick a client, deterministic in tests.
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(k) => self.on_key(k),
+            Msg::Mouse(m) => {
+                self.on_mouse(m);
+                vec![]
+            }
+            Msg::Resize(w, h) => {
+                self.size = Rect::new(0, 0, w, h);
+                vec![]
+            }
+            Msg::Tick { at, now } => {
+                self.at = at;
+                self.now = now;
+                if self
+                    .message
+                    .as_ref()
+                    .is_some_and(|(_, _, t)| at.saturating_duration_since(*t) > MESSAGE_FOR)
+                {
+                    self.message = None;
+                }
+                vec![]
+            }
+            Msg::Clients(Ok(list)) => {
+                self.clients = list;
+                self.clients_error = None;
+                self.clients_loaded = true;
+                vec![]
+            }
+            Msg::Clients(Err(e)) => {
+                self.clients_error = Some(e);
+                vec![]
+            }
+            Msg::Binding(s) => {
+                self.binding = Some(*s);
+                vec![]
+            }
+            Msg::Traffic(t) => {
+                self.traffic = *t;
+                vec![]
+            }
+            Msg::Rotated(Ok(text)) => {
+                self.say(Level::Info, text);
+                vec![Effect::RefreshClients]
+            }
+            Msg::Rotated(Err(e)) => {
+                self.say(Level::Error, format!("rotation failed: {e}"));
+                vec![]
+            }
+            Msg::Ready {
+                gateway,
+                api,
+                registry,
+            } => {
+                self.ready = true;
+                self.gateway = gateway;
+                self.api = api;
+                self.registry = registry;
+                vec![Effect::RefreshClients]
+            }
+            Msg::StartFailed(e) => {
+                self.start_error = Some(e.clone());
+                self.say(Level::Error, e);
+                vec![]
+            }
+            Msg::Notice(text) => {
+                self.say(Level::Info, text);
+                vec![]
+            }
+        }
+    }
+
+    fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        if k.kind == crossterm::event::KeyEventKind::Release {
+            return vec![];
+        }
+        let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
+        match self.overlay.clone() {
+            Overlay::Filter => {
+                match k.code {
+                    _ if ctrl_c => return self.quit(),
+                    KeyCode::Esc => {
+                        self.filter.clear();
+                        self.overlay = Overlay::None;
+                    }
+                    KeyCode::Enter => self.overlay = Overlay::None,
+                    KeyCode::Backspace => {
+                        self.filter.pop();
+                    }
+                    KeyCode::Char(c) if !c.is_control() && self.filter.chars().count() < 64 => {
+                        self.filter.push(c)
+                    }
+                    _ => {}
+                }
+                return vec![];
+            }
+            Overlay::ConfirmRotate { id, name, grace } => {
+                return match k.code {
+                    KeyCode::Enter | KeyCode::Char('y') => {
+                        match parse_grace(&grace, self.builtin) {
+                            Ok(g) => {
+                                self.overlay = Overlay::None;
+                                self.say(Level::Info, format!("rotating {name}…"));
+                                vec![Effect::Rotate { id, name, grace: g }]
+                            }
+                            Err(e) => {
+                                self.say(Level::Error, e);
+                                vec![]
+                            }
+                        }
+                    }
+                    KeyCode::Esc | KeyCode::Char('n') => {
+                        self.overlay = Overlay::None;
+                        vec![]
+                    }
+                    KeyCode::Backspace => {
+                        let mut g = grace;
+                        g.pop();
+                        self.overlay = Overlay::ConfirmRotate { id, name, grace: g };
+                        vec![]
+                    }
+                    KeyCode::Char(c) if (c.is_ascii_alphanumeric()) && grace.len() < 8 => {
+                        self.overlay = Overlay::ConfirmRotate {
+                            id,
+                            name,
+                            grace: format!("{grace}{c}"),
+                        };
+                        vec![]
+                    }
+                    _ if ctrl_c => self.quit(),
+                    _ => vec![],
+                };
+            }
+            Overlay::ConfirmQuit => {
+                return match k.code {
+                    KeyCode::Char('y') | KeyCode::Enter | KeyCode::Char('q') => {
+                        self.should_quit = true;
+                        vec![Effect::StopTraffic, Effect::Quit]
+                    }
+                    _ if ctrl_c => {
+                        self.should_quit = true;
+                        vec![Effect::StopTraffic, Effect::Quit]
+                    }
+                    _ => {
+                        self.overlay = Overlay::None;
+                        vec![]
+                    }
+                };
+            }
+            Overlay::Help | Overlay::Detail(_) => {
+                if ctrl_c || k.code == KeyCode::Char('q') {
+                    return self.quit();
+                }
+                if matches!(k.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('?')) {
+                    self.overlay = Overlay::None;
+                    return vec![];
+                }
+                if !matches!(k.code, KeyCode::Char('r' | 't' | '+' | '-')) {
+                    return vec![];
+                }
+            }
+            Overlay::None => {}
+        }
+        if ctrl_c {
+            return self.quit();
+        }
+        match k.code {
+            KeyCode::Char('q') => self.quit(),
+            KeyCode::Char('?') => {
+                self.overlay = Overlay::Help;
+                vec![]
+            }
+            KeyCode::Char('/') => {
+                self.overlay = Overlay::Filter;
+                vec![]
+            }
+            KeyCode::Char('f') => {
+                self.health_filter = match self.health_filter {
+                    None => Some(Health::ALL[0]),
+                    Some(h) => Health::ALL.iter().skip_while(|x| **x != h).nth(1).copied(),
+                };
+                vec![]
+            }
+            KeyCode::Char('a') => {
+                for (id, tile) in &self.traffic.per_client {
+                    self.acked.insert(id.clone(), tile.unexpected);
+                }
+                vec![]
+            }
+            KeyCode::Enter => {
+                if let Some(id) = self.selected.clone() {
+                    self.overlay = Overlay::Detail(id);
+                }
+                vec![]
+            }
+            KeyCode::Char('t') if !self.readonly => {
+                if self.traffic.running {
+                    self.traffic.running = false;
+                    vec![Effect::StopTraffic]
+                } else if !self.ready {
+                    self.say(Level::Error, "not ready yet: the services are starting");
+                    vec![]
+                } else {
+                    self.traffic.running = true;
+                    vec![Effect::StartTraffic { rate: self.rate }]
+                }
+            }
+            KeyCode::Char('+' | '=') if !self.readonly => self.step_rate(1),
+            KeyCode::Char('-') if !self.readonly => self.step_rate(-1),
+            KeyCode::Char('r') if !self.readonly => {
+                self.ask_rotation();
+                vec![]
+            }
+            KeyCode::Left | KeyCode::Char('h') => self.move_selection(-1, 0),
+            KeyCode::Right | KeyCode::Char('l') => self.move_selection(1, 0),
+            KeyCode::Up | KeyCode::Char('k') => self.move_selection(0, -1),
+            KeyCode::Down | KeyCode::Char('j') => self.move_selection(0, 1),
+            KeyCode::Esc => {
+                self.selected = None;
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn quit(&mut self) -> Vec<Effect> {
+        if self.traffic.running {
+            self.overlay = Overlay::ConfirmQuit;
+            vec![]
+        } else {
+            self.should_quit = true;
+            vec![Effect::Quit]
+        }
+    }
+
+    fn step_rate(&mut self, dir: i32) -> Vec<Effect> {
+        let pos = RATE_STEPS
+            .iter()
+            .position(|r| *r >= self.rate)
+            .unwrap_or(RATE_STEPS.len() - 1);
+        let next = (pos as i32 + dir).clamp(0, RATE_STEPS.len() as i32 - 1) as usize;
+        self.rate = RATE_STEPS[next];
+        self.traffic.rate = self.rate;
+        if self.traffic.running {
+            vec![Effect::SetRate(self.rate)]
+        } else {
+            vec![]
+        }
+    }
+
+    fn ask_rotation(&mut self) {
+        let target = match self.selected.as_deref().and_then(|id| self.client(id)) {
+            Some(c) => Some(c.clone()),
+            None => {
+                let now = self.now;
+                let active: Vec<Client> = self
+                    .clients
+                    .iter()
+                    .filter(|c| c.is_usable_for_traffic())
+                    .cloned()
+                    .collect();
+                let expiring: Vec<Client> = active
+                    .iter()
+                    .filter(|c| matches!(c.health(now), Health::ExpiringSoon | Health::Critical))
+                    .cloned()
+                    .collect();
+                let pool = if expiring.is_empty() {
+                    active
+                } else {
+                    expiring
+                };
+                if pool.is_empty() {
+                    None
+                } else {
+                    let i = (self.next_random() % pool.len() as u64) as usize;
+                    Some(pool[i].clone())
+                }
+            }
+        };
+        match target {
+            Some(c) if c.is_usable_for_traffic() => {
+                self.selected = Some(c.id.clone());
+                let grace = if self.builtin { "90s" } else { "24h" }.to_string();
+                self.overlay = Overlay::ConfirmRotate {
+                    id: c.id,
+                    name: c.name,
+                    grace,
+                };
+            }
+            Some(c) => self.say(
+                Level::Error,
+                format!(
+                    "{} is {}: only an active client can be rotated",
+                    c.name,
+                    c.status.as_str()
+                ),
+            ),
+            None => self.say(Level::Error, "no active client to rotate"),
+        }
+    }
+
+    fn move_selection(&mut self, dx: i32, dy: i32) -> Vec<Effect> {
+        let visible = self.visible();
+        if visible.is_empty() {
+            return vec![];
+        }
+        let cols = layout::grid(visible.len(), layout::grid_inner(self.size))
+            .cols
+            .max(1) as i32;
+        let n = visible.len() as i32;
+        let next = match self.selected_index() {
+            None => 0,
+            Some(i) => (i as i32 + dx + dy * cols).clamp(0, n - 1),
+        };
+        self.selected = Some(visible[next as usize].id.clone());
+        vec![]
+    }
+
+    fn on_mouse(&mut self, m: MouseEvent) {
+        if m.kind != MouseEventKind::Down(MouseButton::Left) || self.overlay != Overlay::None {
+            return;
+        }
+        let visible = self.visible();
+        let grid = layout::grid(visible.len(), layout::grid_inner(self.size));
+        if let Some(i) = grid.hit(m.column, m.row)
+            && let Some(c) = visible.get(i)
+        {
+            self.selected = Some(c.id.clone());
+        }
+    }
+}
+
+/// `90s`, `2m`, `24h`, or a bare number (seconds for the built-in control plane,
+/// hours for STOA's, which knows no seconds).
+pub fn parse_grace(text: &str, builtin: bool) -> Result<Grace, String> {
+    let t = text.trim().to_ascii_lowercase();
+    let (num, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => (&t[..i], &t[i..]),
+        None => (t.as_str(), if builtin { "s" } else { "h" }),
+    };
+    let n: u32 = num
+        .parse()
+        .map_err(|_| format!("grace period {text:?}: write it like 90s, 10m or 24h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => return Err(format!("grace period {text:?}: the unit is s, m or h")),
+    };
+    if secs == 0 || secs > 168 * 3600 {
+        return Err("the grace period must be between 1 second and 168 hours".into());
+    }
+    if builtin {
+        Ok(Grace::Seconds(secs))
+    } else if secs % 3600 != 0 {
+        Err("STOA's API takes whole hours (1h to 168h)".into())
+    } else {
+        Ok(Grace::Hours(secs / 3600))
+    }
+}

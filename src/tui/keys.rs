@@ -1,0 +1,108 @@
+//! Key bindings as data: one table drives the footer hints and the help overlay,
+//! so they can never disagree.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ToggleTraffic,
+    RateUp,
+    RateDown,
+    Rotate,
+    Detail,
+    Move,
+    Filter,
+    HealthFilter,
+    Acknowledge,
+    Help,
+    Quit,
+}
+
+pub struct KeyHelp {
+    pub keys: &'static str,
+    pub action: Action,
+    pub help: &'static str,
+    /// Short label for the footer (None: help overlay only).
+    pub footer: Option<&'static str>,
+    /// Hidden in read-only mode.
+    pub writes: bool,
+}
+
+pub const KEYS: &[KeyHelp] = &[
+    KeyHelp {
+        keys: "t",
+        action: Action::ToggleTraffic,
+        help: "start / stop traffic (80 % valid, 10 % header mismatch, 10 % JWT mismatch)",
+        footer: Some("traffic"),
+        writes: true,
+    },
+    KeyHelp {
+        keys: "+ -",
+        action: Action::RateUp,
+        help: "raise / lower the traffic rate",
+        footer: Some("rate"),
+        writes: true,
+    },
+    KeyHelp {
+        keys: "r",
+        action: Action::Rotate,
+        help: "rotate the selected client's certificate (a random expiring one if none is selected)",
+        footer: Some("rotate"),
+        writes: true,
+    },
+    KeyHelp {
+        keys: "Enter",
+        action: Action::Detail,
+        help: "client detail: dates, both fingerprints during grace",
+        footer: Some("detail"),
+        writes: false,
+    },
+    KeyHelp {
+        keys: "←↑↓→ hjkl",
+        action: Action::Move,
+        help: "move the selection (a mouse click selects a tile)",
+        footer: None,
+        writes: false,
+    },
+    KeyHelp {
+        keys: "/",
+        action: Action::Filter,
+        help: "filter by name, CN or fingerprint",
+        footer: Some("filter"),
+        writes: false,
+    },
+    KeyHelp {
+        keys: "f",
+        action: Action::HealthFilter,
+        help: "cycle the health filter",
+        footer: Some("health"),
+        writes: false,
+    },
+    KeyHelp {
+        keys: "a",
+        action: Action::Acknowledge,
+        help: "acknowledge unexpected outcomes",
+        footer: None,
+        writes: false,
+    },
+    KeyHelp {
+        keys: "?",
+        action: Action::Help,
+        help: "this help",
+        footer: Some("help"),
+        writes: false,
+    },
+    KeyHelp {
+        keys: "q Ctrl-C",
+        action: Action::Quit,
+        help: "quit (asks first while traffic runs)",
+        footer: Some("quit"),
+        writes: false,
+    },
+];
+
+/// The footer line: `t traffic  + - rate  …`.
+pub fn footer(readonly: bool) -> Vec<(&'static str, &'static str)> {
+    KEYS.iter()
+        .filter(|k| !(readonly && k.writes))
+        .filter_map(|k| k.footer.map(|f| (k.keys, f)))
+        .collect()
+}

@@ -1,0 +1,365 @@
+//! The full-screen console. The runtime owns the terminal and all I/O; background
+//! tasks talk to the [`App`] only through messages, drained between frames, so a
+//! hung service never freezes a key press.
+
+pub mod app;
+pub mod keys;
+pub mod layout;
+pub mod theme;
+pub mod view;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use color_eyre::eyre::Result;
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
+use futures::StreamExt;
+use tokio::sync::{mpsc, watch};
+
+use crate::config::{Settings, join_url, redact_url};
+use crate::control_plane::{ControlPlane, Grace};
+use crate::domain::token::TokenMinter;
+use crate::stack::{self, StackHandle, StackOptions};
+use crate::store::Registry;
+use crate::traffic::profile::Profile;
+use crate::traffic::{self, TrafficHandle, TrafficOptions};
+use app::{App, Effect, Msg, TrafficView};
+use theme::Theme;
+
+/// How often the registry is reread for the grid.
+const CLIENTS_EVERY: Duration = Duration::from_secs(1);
+/// Frame tick while traffic runs (tiles flash); idle, only the clock moves.
+const BUSY_TICK: Duration = Duration::from_millis(100);
+const IDLE_TICK: Duration = Duration::from_millis(500);
+
+pub struct Options {
+    pub save_keys: Option<PathBuf>,
+}
+
+/// Everything the console talks to, once started.
+struct Backend {
+    registry: Registry,
+    gateway: url::Url,
+    api: Option<ControlPlane>,
+    stack: Option<StackHandle>,
+    minter: TokenMinter,
+    traffic: Option<TrafficHandle>,
+    stop: watch::Sender<bool>,
+}
+
+static ACTIVE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Restores the terminal: raw mode off, alternate screen left, mouse released.
+pub fn restore_terminal() {
+    ACTIVE.store(false, std::sync::atomic::Ordering::SeqCst);
+    let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+    ratatui::restore();
+}
+
+/// For the panic hook: restores the terminal only if the console had taken it.
+pub fn restore_terminal_if_active() {
+    if ACTIVE.load(std::sync::atomic::Ordering::SeqCst) {
+        restore_terminal();
+    }
+}
+
+pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
+    let theme = Theme::from_env();
+    let builtin = settings.uses_builtin_stack();
+    let mut app = App::new(builtin, &settings.tenant, Instant::now(), Utc::now());
+    for w in settings.warnings() {
+        app.update(Msg::Notice(format!("warning: {w}")));
+    }
+    let mut terminal = ratatui::try_init()?;
+    ACTIVE.store(true, std::sync::atomic::Ordering::SeqCst);
+    let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
+    if let Ok(size) = terminal.size() {
+        app.update(Msg::Resize(size.width, size.height));
+    }
+    terminal.draw(|f| view::draw(f, &app, &theme))?;
+    tracing::info!("console: first frame drawn");
+
+    let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+    tokio::spawn(read_input(tx.clone()));
+    let (backend_tx, mut backend_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(start_backend(settings.clone(), tx.clone(), backend_tx));
+    let mut backend: Option<Backend> = None;
+    let mut stop_signal = Box::pin(crate::commands::serve::wait_for_stop());
+    let mut tick = tokio::time::interval(IDLE_TICK);
+    let mut last_second = Utc::now().timestamp();
+
+    while !app.should_quit {
+        let mut dirty = false;
+        let mut effects = Vec::new();
+        tokio::select! {
+            Some(msg) = rx.recv() => {
+                effects = app.update(msg);
+                // Drain what else is waiting, then draw once.
+                while let Ok(msg) = rx.try_recv() {
+                    effects.extend(app.update(msg));
+                }
+                dirty = true;
+            }
+            ready = &mut backend_rx, if backend.is_none() => {
+                if let Ok(b) = ready {
+                    backend = Some(b);
+                }
+            }
+            _ = tick.tick() => {
+                let now = Utc::now();
+                app.update(Msg::Tick { at: Instant::now(), now });
+                if let Some(t) = backend.as_ref().and_then(|b| b.traffic.as_ref()) {
+                    let view = TrafficView::from_stats(&t.stats(), true, t.rate(), Instant::now());
+                    app.update(Msg::Traffic(Box::new(view)));
+                    dirty = true;
+                }
+                if now.timestamp() != last_second {
+                    last_second = now.timestamp();
+                    dirty = true;
+                }
+            }
+            _ = &mut stop_signal => {
+                app.should_quit = true;
+            }
+        }
+        for e in effects {
+            if let Some(b) = backend.as_mut() {
+                apply(e, b, &app, &tx, &opts);
+            }
+        }
+        let busy = app.traffic.running;
+        if tick.period() != if busy { BUSY_TICK } else { IDLE_TICK } {
+            tick = tokio::time::interval(if busy { BUSY_TICK } else { IDLE_TICK });
+        }
+        if dirty && !app.should_quit {
+            terminal.draw(|f| view::draw(f, &app, &theme))?;
+        }
+    }
+    restore_terminal();
+    if let Some(mut b) = backend {
+        if let Some(t) = b.traffic.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(6), t.stop()).await;
+        }
+        let _ = b.stop.send(true);
+        if let Some(s) = b.stack.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(3), s.shutdown()).await;
+        }
+    }
+    Ok(())
+}
+
+async fn read_input(tx: mpsc::Sender<Msg>) {
+    let mut events = EventStream::new();
+    while let Some(Ok(event)) = events.next().await {
+        let msg = match event {
+            Event::Key(k) => Msg::Key(k),
+            Event::Mouse(m) => Msg::Mouse(m),
+            Event::Resize(w, h) => Msg::Resize(w, h),
+            _ => continue,
+        };
+        if tx.send(msg).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn start_backend(
+    settings: Settings,
+    tx: mpsc::Sender<Msg>,
+    ready: tokio::sync::oneshot::Sender<Backend>,
+) {
+    match open_backend(&settings, &tx).await {
+        Ok(b) => {
+            let _ = tx
+                .send(Msg::Ready {
+                    gateway: redact_url(b.gateway.as_str()),
+                    api: b.api.as_ref().map_or("none".into(), |_| "ready".into()),
+                    registry: b.registry.location(),
+                })
+                .await;
+            let _ = ready.send(b);
+        }
+        Err(e) => {
+            let line = e
+                .chain()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(": ");
+            tracing::error!("console: start failed: {line}");
+            let _ = tx.send(Msg::StartFailed(line)).await;
+        }
+    }
+}
+
+async fn open_backend(settings: &Settings, tx: &mpsc::Sender<Msg>) -> Result<Backend> {
+    let registry = crate::commands::open_registry(settings).await?;
+    let minter = TokenMinter::new(&settings.jwt_secret)?;
+    let (stop, stopped) = watch::channel(false);
+    let timeout = Duration::from_secs(5);
+    let (gateway, api, stack) = match &settings.gateway_url {
+        Some(gw) => {
+            let api = settings
+                .api_url
+                .clone()
+                .map(|u| ControlPlane::new(u, settings.api_token.clone(), timeout));
+            (gw.clone(), api, None)
+        }
+        None => {
+            let opts = StackOptions {
+                api_token: settings.api_token.clone(),
+                ..StackOptions::loopback(&settings.tenant, settings.jwt_secret.clone())
+            };
+            let handle = stack::start(registry.clone(), opts).await?;
+            let gateway = url::Url::parse(&handle.gateway_url())?;
+            // The built-in control plane never writes to a STOA database.
+            let api = match (&settings.api_url, registry.is_stoa()) {
+                (Some(u), _) => Some(ControlPlane::new(
+                    u.clone(),
+                    settings.api_token.clone(),
+                    timeout,
+                )),
+                (None, false) => Some(ControlPlane::new(
+                    url::Url::parse(&handle.api_url())?,
+                    Some(handle.api_token.clone()),
+                    timeout,
+                )),
+                (None, true) => None,
+            };
+            (gateway, api, Some(handle))
+        }
+    };
+    // The grid: the registry, reread every second; an error keeps the last state.
+    {
+        let (registry, tenant, tx, mut stopped) = (
+            registry.clone(),
+            settings.tenant.clone(),
+            tx.clone(),
+            stopped.clone(),
+        );
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CLIENTS_EVERY);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stopped.changed() => return,
+                }
+                let msg = Msg::Clients(registry.list(&tenant).await.map_err(|e| e.to_string()));
+                if tx.send(msg).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    // The binding panel: the gateway's /metrics.
+    {
+        let url = url::Url::parse(&join_url(&gateway, "/metrics"))?;
+        let (snap_tx, mut snap_rx) = mpsc::channel(4);
+        tokio::spawn(crate::scrape::run(
+            crate::scrape::ScrapeOptions::new(vec![url], Duration::from_secs(1)),
+            snap_tx,
+            stopped,
+        ));
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(s) = snap_rx.recv().await {
+                if tx.send(Msg::Binding(Box::new(s))).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    Ok(Backend {
+        registry,
+        gateway,
+        api,
+        stack,
+        minter,
+        traffic: None,
+        stop,
+    })
+}
+
+/// Carries out one effect without waiting on I/O.
+fn apply(effect: Effect, b: &mut Backend, app: &App, tx: &mpsc::Sender<Msg>, opts: &Options) {
+    match effect {
+        Effect::StartTraffic { rate } => {
+            if b.traffic.is_none() {
+                let profile = Profile::from_family(app.binding.as_ref().and_then(|s| s.kind));
+                let o = TrafficOptions::new(b.gateway.clone(), profile, &app.tenant, rate);
+                b.traffic = Some(traffic::start(b.registry.clone(), b.minter.clone(), o));
+            }
+        }
+        Effect::StopTraffic => {
+            if let Some(t) = b.traffic.take() {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let s = t.stop().await;
+                    let mut view = TrafficView::from_stats(&s, false, 0.0, Instant::now());
+                    view.running = false;
+                    let _ = tx.send(Msg::Traffic(Box::new(view))).await;
+                });
+            }
+        }
+        Effect::SetRate(r) => {
+            if let Some(t) = &b.traffic {
+                t.set_rate(r);
+            }
+        }
+        Effect::Rotate { id, name, grace } => {
+            let Some(api) = b.api.clone() else {
+                let _ = tx.try_send(Msg::Rotated(Err(
+                    "no control plane: pass --api-url (API_URL) and --api-token; the built-in one never writes to a STOA database".into(),
+                )));
+                return;
+            };
+            let (tx, save) = (tx.clone(), opts.save_keys.clone());
+            tokio::spawn(async move {
+                let result = api.rotate(&id, grace, "mtls-console live rotation").await;
+                let msg = match result {
+                    Ok(r) => {
+                        let mut text =
+                            format!("{name} rotated: grace period {}", describe_grace(grace));
+                        if let (Some(dir), Some(key)) = (save, r.private_key.as_ref()) {
+                            let path = dir.join(format!("{}.key.pem", r.client_id));
+                            match crate::commands::serve::write_private(
+                                &path,
+                                key.expose().as_bytes(),
+                            ) {
+                                Ok(()) => text.push_str(&format!(
+                                    "; private key saved to {} (0600)",
+                                    path.display()
+                                )),
+                                Err(e) => {
+                                    text.push_str(&format!("; could not save the private key: {e}"))
+                                }
+                            }
+                        }
+                        Ok(text)
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = tx.send(Msg::Rotated(msg)).await;
+            });
+        }
+        Effect::RefreshClients => {
+            let (registry, tenant, tx) = (b.registry.clone(), app.tenant.clone(), tx.clone());
+            tokio::spawn(async move {
+                let msg = Msg::Clients(registry.list(&tenant).await.map_err(|e| e.to_string()));
+                let _ = tx.send(msg).await;
+            });
+        }
+        Effect::Quit => {}
+    }
+    let _ = std::io::stdout().flush();
+}
+
+fn describe_grace(g: Grace) -> String {
+    match g {
+        Grace::Hours(h) => format!("{h} h"),
+        Grace::Seconds(s) if s % 3600 == 0 => format!("{} h", s / 3600),
+        Grace::Seconds(s) if s % 60 == 0 => format!("{} min", s / 60),
+        Grace::Seconds(s) => format!("{s} s"),
+    }
+}
