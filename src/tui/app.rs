@@ -622,3 +622,7 @@ pub fn parse_grace(text: &str, builtin: bool) -> Result<Grace, String> {
         Ok(Grace::Hours(secs / 3600))
     }
 }
+
+#[cfg(test)]
+#[path = "app_tests.rs"]
+mod tests;

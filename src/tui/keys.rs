@@ -44,7 +44,7 @@ pub const KEYS: &[KeyHelp] = &[
     KeyHelp {
         keys: "r",
         action: Action::Rotate,
-        help: "rotate the selected client's certificate (a random expiring one if none is selected)",
+        help: "rotate the selected client's certificate (else a random expiring one)",
         footer: Some("rotate"),
         writes: true,
     },

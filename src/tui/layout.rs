@@ -51,25 +51,26 @@ pub struct Grid {
     pub visible: usize,
 }
 
-/// Picks the column count that gives the largest tiles (a tile looks square at
-/// about twice as wide as high), 100 tiles giving a 10×10 grid on common sizes.
+/// Picks the column count: tiles as large as the area allows (a tile looks square
+/// at about twice as wide as high), and among sizes close to the best, the
+/// squarest grid, so 100 clients make the dashboard's 10×10 on every size.
 pub fn grid(n: usize, area: Rect) -> Grid {
     let n = n.max(1);
     let (w, h) = (area.width.max(1) as usize, area.height.max(1) as usize);
-    let mut best: Option<(usize, usize, usize, usize)> = None;
-    for cols in 1..=n.min(w) {
-        let rows = n.div_ceil(cols);
-        let (tw, th) = (w / cols, h / rows);
-        if tw == 0 || th == 0 {
-            continue;
-        }
-        let score = (tw / 2).min(th) * 1000 + tw.min(th * 2);
-        if best.is_none_or(|b| score > b.0) {
-            best = Some((score, cols, tw, th));
-        }
-    }
-    match best {
-        Some((_, cols, tw, th)) => Grid {
+    let options: Vec<(usize, usize, usize, usize)> = (1..=n.min(w))
+        .filter_map(|cols| {
+            let rows = n.div_ceil(cols);
+            let (tw, th) = (w / cols, h / rows);
+            (tw > 0 && th > 0).then(|| ((tw / 2).min(th).max(tw.min(1)), cols, tw, th))
+        })
+        .collect();
+    let best = options.iter().map(|o| o.0).max().unwrap_or(0);
+    let choice = options
+        .iter()
+        .filter(|o| o.0 * 4 >= best * 3)
+        .min_by_key(|(size, cols, _, _)| (cols.abs_diff(n.div_ceil(*cols)), usize::MAX - size));
+    match choice {
+        Some(&(_, cols, tw, th)) => Grid {
             area,
             cols: cols as u16,
             rows: n.div_ceil(cols) as u16,

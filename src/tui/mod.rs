@@ -3,6 +3,8 @@
 //! hung service never freezes a key press.
 
 pub mod app;
+#[cfg(test)]
+pub mod fixtures;
 pub mod keys;
 pub mod layout;
 pub mod theme;
@@ -363,3 +365,7 @@ fn describe_grace(g: Grace) -> String {
         Grace::Seconds(s) => format!("{s} s"),
     }
 }
+
+#[cfg(test)]
+#[path = "view_tests.rs"]
+mod view_tests;

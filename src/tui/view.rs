@@ -291,7 +291,7 @@ fn binding_panel(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let row = |name: &str, total: f64, rates: Option<&[Option<f64>; 3]>, style: Style| {
         let r = rates.copied().unwrap_or([None; 3]);
         Line::from(vec![
-            Span::styled(format!("{:<13}", truncate(name, 13)), style),
+            Span::styled(format!("{:<12}", truncate(name, 12)), style),
             Span::styled(
                 format!("{:>8}", total as u64),
                 style.add_modifier(Modifier::BOLD),
@@ -303,7 +303,7 @@ fn binding_panel(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         ])
     };
     lines.push(Line::styled(
-        format!("{:<13}{:>8} {:>8} {:>8}", "", "total", "1s", "60s"),
+        format!("{:<12}{:>8} {:>8} {:>8}", "", "total", "1s", "60s"),
         theme.fg(theme.dim),
     ));
     lines.push(row(
@@ -359,7 +359,7 @@ fn binding_panel(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Paragraph::new(lines),
         Rect::new(inner.x, inner.y, inner.width, text_h),
     );
-    let left = inner.height.saturating_sub(text_h);
+    let left = inner.height.saturating_sub(text_h).min(8);
     if left >= 2 {
         let spark_h = (left / 2).max(1);
         let width = inner.width as usize;

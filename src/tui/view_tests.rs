@@ -1,0 +1,184 @@
+//! Snapshots of the screens (TestBackend + insta) and the styles snapshots miss.
+
+use std::collections::BTreeMap;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+
+use super::app::{App, Msg, Overlay, TrafficView};
+use super::theme::{Theme, glyph};
+use super::{fixtures, layout, view};
+use crate::domain::Health;
+use crate::scrape::{BindingSnapshot, FamilyKind, Presence, TargetStatus};
+
+fn render(app: &App, theme: &Theme, w: u16, h: u16) -> Buffer {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view::draw(f, app, theme)).unwrap();
+    t.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        for x in 0..buf.area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn binding() -> BindingSnapshot {
+    BindingSnapshot {
+        at: fixtures::now(),
+        kind: Some(FamilyKind::Legacy),
+        presence: Presence::Present,
+        successes: 1234.0,
+        failures: BTreeMap::from([("mismatch".into(), 300.0), ("missing_header".into(), 8.0)]),
+        failures_total: 308.0,
+        rates: BTreeMap::from([
+            ("success".into(), [Some(8.0), Some(8.1), Some(7.9)]),
+            ("failures".into(), [Some(2.0), Some(2.0), Some(2.1)]),
+            ("mismatch".into(), [Some(2.0), Some(2.0), Some(2.0)]),
+        ]),
+        failure_ratio: Some(0.2),
+        targets: vec![TargetStatus {
+            url: "http://127.0.0.1:8080/metrics".into(),
+            up: true,
+            error: None,
+            last_success: Some(fixtures::now()),
+            down_since: None,
+            latency_ms: Some(1.5),
+            reading: None,
+            resets: 0,
+        }],
+        spark_success: vec![8, 9, 7, 8, 10, 8, 8, 9],
+        spark_failures: vec![2, 2, 3, 1, 2, 2, 2, 2],
+        hint: None,
+    }
+}
+
+fn demo_app() -> App {
+    let mut app = fixtures::app(100);
+    app.update(Msg::Binding(Box::new(binding())));
+    let view = TrafficView {
+        running: true,
+        rate: 10.0,
+        achieved: 9.98,
+        sent: 1540,
+        passed: 1232,
+        rejected: 308,
+        p50_ms: Some(1.4),
+        p99_ms: Some(4.2),
+        ..Default::default()
+    };
+    app.traffic = view;
+    app
+}
+
+#[test]
+fn main_screen() {
+    let buf = render(&demo_app(), &Theme::dark(), 120, 40);
+    insta::assert_snapshot!("main_screen", text(&buf));
+}
+
+#[test]
+fn detail_during_grace_shows_both_fingerprints() {
+    let mut app = demo_app();
+    let id = fixtures::fleet(100)[88].id.clone();
+    app.overlay = Overlay::Detail(id);
+    let buf = render(&app, &Theme::dark(), 120, 40);
+    let t = text(&buf);
+    assert!(t.contains("GRACE PERIOD"), "{t}");
+    assert!(t.contains("00:01:30 more"), "{t}");
+    insta::assert_snapshot!("detail_grace", t);
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = demo_app();
+    app.overlay = Overlay::Help;
+    insta::assert_snapshot!("help", text(&render(&app, &Theme::dark(), 120, 40)));
+}
+
+#[test]
+fn too_small_says_how_big_and_recovers() {
+    let app = demo_app();
+    let small = text(&render(&app, &Theme::dark(), 50, 12));
+    insta::assert_snapshot!("too_small", small);
+    for (w, h) in [(10, 5), (1, 1), (59, 40), (120, 17)] {
+        let t = text(&render(&app, &Theme::dark(), w, h));
+        assert!(w < 20 || t.contains("enlarge"), "{w}x{h}: {t}");
+    }
+    let t = text(&render(&app, &Theme::dark(), 80, 24));
+    assert!(t.contains("Clients 100") && !t.contains("enlarge"), "{t}");
+}
+
+/// Snapshots do not capture colour: check each tile's background and glyph.
+#[test]
+fn tiles_carry_health_by_colour_and_glyph() {
+    let app = demo_app();
+    for theme in [Theme::dark(), Theme::mono()] {
+        let buf = render(&app, &theme, 120, 40);
+        let visible = app.visible();
+        let grid = layout::grid(visible.len(), layout::grid_inner(app.size));
+        let mut seen = std::collections::HashSet::new();
+        for (i, c) in visible.iter().enumerate() {
+            let r = grid.tile_rect(i);
+            let h = c.health(app.now);
+            let cell = &buf[(r.x + 2, r.y)];
+            if !theme.mono {
+                assert_eq!(cell.bg, theme.health_color(h), "tile {i} ({h:?})");
+            }
+            let row: String = (r.x..r.x + r.width)
+                .map(|x| buf[(x, r.y)].symbol().to_string())
+                .collect();
+            assert!(
+                row.contains(glyph(h)),
+                "tile {i} shows {row:?}, not the {h:?} glyph"
+            );
+            seen.insert(h);
+        }
+        assert_eq!(seen.len(), 5, "the demo shows five healths");
+    }
+}
+
+#[test]
+fn flashes_and_unexpected_marks_change_the_tile_style() {
+    use ratatui::style::Modifier;
+    let mut app = demo_app();
+    let ids: Vec<String> = app.clients.iter().take(3).map(|c| c.id.clone()).collect();
+    let at = app.at;
+    let tiles = [(true, 0), (false, 0), (false, 1)];
+    for (id, (ok, unexpected)) in ids.iter().zip(tiles) {
+        app.traffic.per_client.insert(
+            id.clone(),
+            super::app::TileActivity {
+                unexpected,
+                last: Some((at, ok)),
+                ..Default::default()
+            },
+        );
+    }
+    let buf = render(&app, &Theme::dark(), 120, 40);
+    let grid = layout::grid(100, layout::grid_inner(app.size));
+    let cell = |i: usize| buf[(grid.tile_rect(i).x + 2, grid.tile_rect(i).y)].clone();
+    assert!(
+        cell(0).modifier.contains(Modifier::UNDERLINED),
+        "a pass flashes one way"
+    );
+    assert!(
+        cell(1).modifier.contains(Modifier::REVERSED),
+        "a refusal another"
+    );
+    assert_eq!(
+        cell(2).bg,
+        ratatui::style::Color::Magenta,
+        "an unexpected outcome stands out"
+    );
+    assert!(!cell(3).modifier.contains(Modifier::REVERSED));
+    assert_eq!(Health::ALL.len(), 6);
+}
