@@ -3,7 +3,8 @@
 //! hung service never freezes a key press.
 
 pub mod app;
-#[cfg(test)]
+/// A fixed fleet and clock, for tests and benchmarks.
+#[doc(hidden)]
 pub mod fixtures;
 pub mod keys;
 pub mod layout;
