@@ -27,7 +27,7 @@ use gateway_metrics::GatewayMetrics;
 
 /// How often the gateway rereads the registry (a rotation through the built-in
 /// control plane is seen at once; this catches writes from elsewhere).
-pub const REGISTRY_REFRESH: Duration = Duration::from_secs(1);
+pub const REGISTRY_REFRESH: Duration = Duration::from_secs(5);
 
 /// The registry as the gateway checks it: replaced whole, read without waiting.
 #[derive(Default)]

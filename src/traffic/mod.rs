@@ -297,6 +297,14 @@ impl Engine {
                 _ = stopped.changed() => {}
             }
         }
+        {
+            let mut s = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+            // A run that reached its duration ends at the end of its last slot.
+            s.schedule_ended = Some(match end {
+                Some(e) if next >= e => e,
+                _ => Instant::now(),
+            });
+        }
         // Let requests in flight finish (each is bounded by the timeout).
         while tasks.join_next().await.is_some() {}
         refresher.abort();

@@ -55,6 +55,9 @@ pub struct ClientActivity {
 #[derive(Debug, Clone)]
 pub struct Stats {
     pub started: Instant,
+    /// When scheduling stopped (end of the duration, or stop).
+    pub schedule_ended: Option<Instant>,
+    /// When the last request in flight finished.
     pub ended: Option<Instant>,
     /// Requests started (each yields exactly one record).
     pub sent: u64,
@@ -78,6 +81,7 @@ impl Stats {
     pub fn new(started: Instant) -> Self {
         Self {
             started,
+            schedule_ended: None,
             ended: None,
             sent: 0,
             completed: 0,
@@ -157,9 +161,11 @@ impl Stats {
         self.ended.unwrap_or(now).duration_since(self.started)
     }
 
-    /// Requests started per second since the start.
+    /// Requests started per second over the scheduling window (draining the last
+    /// answers is not part of the pace).
     pub fn achieved_rate(&self, now: Instant) -> f64 {
-        let secs = self.elapsed(now).as_secs_f64();
+        let end = self.schedule_ended.or(self.ended).unwrap_or(now);
+        let secs = end.duration_since(self.started).as_secs_f64();
         if secs > 0.0 {
             self.sent as f64 / secs
         } else {

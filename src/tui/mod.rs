@@ -32,7 +32,7 @@ use app::{App, Effect, Msg, TrafficView};
 use theme::Theme;
 
 /// How often the registry is reread for the grid.
-const CLIENTS_EVERY: Duration = Duration::from_secs(1);
+const CLIENTS_EVERY: Duration = Duration::from_secs(2);
 /// Frame tick while traffic runs (tiles flash); idle, only the clock moves.
 const BUSY_TICK: Duration = Duration::from_millis(100);
 const IDLE_TICK: Duration = Duration::from_millis(500);
@@ -93,17 +93,22 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
     let mut tick = tokio::time::interval(IDLE_TICK);
     let mut last_second = Utc::now().timestamp();
 
+    // Background news is drawn at the next tick; keys are drawn at once.
+    let mut pending = false;
     while !app.should_quit {
         let mut dirty = false;
         let mut effects = Vec::new();
         tokio::select! {
             Some(msg) = rx.recv() => {
+                let mut user = is_input(&msg);
+                pending |= changes_screen(&app, &msg);
                 effects = app.update(msg);
-                // Drain what else is waiting, then draw once.
                 while let Ok(msg) = rx.try_recv() {
+                    user |= is_input(&msg);
+                    pending |= changes_screen(&app, &msg);
                     effects.extend(app.update(msg));
                 }
-                dirty = true;
+                dirty = user && pending;
             }
             ready = &mut backend_rx, if backend.is_none() => {
                 if let Ok(b) = ready {
@@ -120,8 +125,9 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
                 }
                 if now.timestamp() != last_second {
                     last_second = now.timestamp();
-                    dirty = true;
+                    pending = true;
                 }
+                dirty |= pending;
             }
             _ = &mut stop_signal => {
                 app.should_quit = true;
@@ -138,6 +144,7 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
         }
         if dirty && !app.should_quit {
             terminal.draw(|f| view::draw(f, &app, &theme))?;
+            pending = false;
         }
     }
     restore_terminal();
@@ -151,6 +158,18 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn is_input(msg: &Msg) -> bool {
+    matches!(msg, Msg::Key(_) | Msg::Mouse(_) | Msg::Resize(..))
+}
+
+/// A registry poll that found nothing new needs no frame (idle CPU).
+fn changes_screen(app: &App, msg: &Msg) -> bool {
+    match msg {
+        Msg::Clients(Ok(list)) => app.clients_error.is_some() || *list != app.clients,
+        _ => true,
+    }
 }
 
 async fn read_input(tx: mpsc::Sender<Msg>) {
