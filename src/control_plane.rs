@@ -194,15 +194,9 @@ fn detail_text(json: Option<&Value>, body: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn fixture(name: &str) -> (u16, Option<u64>, Vec<u8>) {
-        let v: Value = serde_json::from_str(
-            &std::fs::read_to_string(format!(
-                "{}/tests/fixtures/stoa-api-responses/{name}",
-                env!("CARGO_MANIFEST_DIR")
-            ))
-            .unwrap(),
-        )
-        .unwrap();
+    fn capture(name: &str) -> (u16, Option<u64>, Vec<u8>) {
+        let text = crate::fixture(&format!("stoa-api-responses/{name}"));
+        let v: Value = serde_json::from_str(&text).unwrap();
         let retry = v["headers"]["retry-after"]
             .as_str()
             .and_then(|s| s.parse().ok());
@@ -214,7 +208,7 @@ mod tests {
     }
 
     fn read(name: &str) -> Result<Rotated, ApiError> {
-        let (status, retry, body) = fixture(name);
+        let (status, retry, body) = capture(name);
         read_answer(status, retry, &body)
     }
 

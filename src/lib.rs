@@ -23,3 +23,13 @@ pub fn init_tls() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
 }
+
+/// Reads a capture from `tests/fixtures` (unit tests).
+#[cfg(test)]
+pub(crate) fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}

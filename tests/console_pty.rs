@@ -1,6 +1,8 @@
 //! The real binary in a pseudo-terminal, its screen read through a terminal
 //! emulator: the built-in demo from start to quit.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -41,16 +43,7 @@ impl Console {
         );
         let mut cmd = CommandBuilder::new("sh");
         cmd.args(["-c", &script]);
-        for var in [
-            "GATEWAY_URL",
-            "API_URL",
-            "DB_URL",
-            "ENDPOINT",
-            "TENANT",
-            "JWT_SECRET",
-            "API_TOKEN",
-            "NO_COLOR",
-        ] {
+        for var in common::CONFIG_VARS {
             cmd.env_remove(var);
         }
         cmd.env("TERM", "xterm-256color");

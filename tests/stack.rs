@@ -335,13 +335,18 @@ async fn api(
     r.send().await.unwrap()
 }
 
+async fn rotate(h: &StackHandle, id: &str, token: Option<&str>, body: Value) -> reqwest::Response {
+    let path = format!("/v1/clients/{id}/rotate");
+    api(h, reqwest::Method::POST, &path, token, Some(body)).await
+}
+
 #[tokio::test]
 async fn control_plane_answers_every_status_of_the_real_api() {
     let h = start(Profile::Legacy).await;
     let token = h.api_token.expose().to_string();
     let all = clients(&h).await;
     let c = active(&all);
-    let rotate = format!("/v1/clients/{}/rotate", c.id);
+    let rotate_path = format!("/v1/clients/{}/rotate", c.id);
     use reqwest::Method as M;
 
     let r = api(&h, M::GET, "/v1/clients", None, None).await;
@@ -350,7 +355,7 @@ async fn control_plane_answers_every_status_of_the_real_api() {
         r.json::<Value>().await.unwrap(),
         json!({"detail": "Not authenticated"})
     );
-    let r = api(&h, M::POST, &rotate, Some("wrong"), Some(json!({}))).await;
+    let r = api(&h, M::POST, &rotate_path, Some("wrong"), Some(json!({}))).await;
     assert_eq!(r.status(), 401);
     assert!(
         r.json::<Value>().await.unwrap()["detail"]
@@ -383,37 +388,28 @@ async fn control_plane_answers_every_status_of_the_real_api() {
         (0, "greater than or equal to 1"),
         (169, "less than or equal to 168"),
     ] {
-        let r = api(
+        let r = rotate(
             &h,
-            M::POST,
-            &rotate,
+            &c.id,
             Some(&token),
-            Some(json!({"grace_period_hours": grace, "reason": "x"})),
+            json!({"grace_period_hours": grace, "reason": "x"}),
         )
         .await;
         assert_eq!(r.status(), 422);
         let body: Value = r.json().await.unwrap();
         assert!(body["detail"][0]["msg"].as_str().unwrap().contains(msg));
     }
-    let r = api(
-        &h,
-        M::POST,
-        "/v1/clients/not-a-uuid/rotate",
-        Some(&token),
-        Some(json!({})),
-    )
-    .await;
+    let r = rotate(&h, "not-a-uuid", Some(&token), json!({})).await;
     assert_eq!(r.status(), 422);
     assert_eq!(
         r.json::<Value>().await.unwrap()["detail"][0]["type"],
         "uuid_parsing"
     );
-    let r = api(
+    let r = rotate(
         &h,
-        M::POST,
-        "/v1/clients/00000000-0000-4000-8000-000000000000/rotate",
+        "00000000-0000-4000-8000-000000000000",
         Some(&token),
-        Some(json!({})),
+        json!({}),
     )
     .await;
     assert_eq!(
@@ -421,14 +417,7 @@ async fn control_plane_answers_every_status_of_the_real_api() {
         (404, json!({"detail": "Client not found"}))
     );
     let revoked = all.iter().find(|c| c.status.as_str() == "revoked").unwrap();
-    let r = api(
-        &h,
-        M::POST,
-        &format!("/v1/clients/{}/rotate", revoked.id),
-        Some(&token),
-        Some(json!({})),
-    )
-    .await;
+    let r = rotate(&h, &revoked.id, Some(&token), json!({})).await;
     assert_eq!(r.status(), 400);
     assert_eq!(
         r.json::<Value>().await.unwrap(),
@@ -437,25 +426,11 @@ async fn control_plane_answers_every_status_of_the_real_api() {
 
     // Ten rotations of one client pass, the eleventh is limited; another client is not.
     for i in 0..10 {
-        let r = api(
-            &h,
-            M::POST,
-            &rotate,
-            Some(&token),
-            Some(json!({"grace_period_hours": 48})),
-        )
-        .await;
+        let r = rotate(&h, &c.id, Some(&token), json!({"grace_period_hours": 48})).await;
         assert_eq!(r.status(), 200, "rotation {i}");
         assert_eq!(r.json::<Value>().await.unwrap()["rotation_count"], i + 1);
     }
-    let r = api(
-        &h,
-        M::POST,
-        &rotate,
-        Some(&token),
-        Some(json!({"grace_period_hours": 48})),
-    )
-    .await;
+    let r = rotate(&h, &c.id, Some(&token), json!({"grace_period_hours": 48})).await;
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "60");
     let other = all
@@ -463,14 +438,7 @@ async fn control_plane_answers_every_status_of_the_real_api() {
         .filter(|x| x.is_usable_for_traffic())
         .nth(1)
         .unwrap();
-    let r = api(
-        &h,
-        M::POST,
-        &format!("/v1/clients/{}/rotate", other.id),
-        Some(&token),
-        Some(json!({})),
-    )
-    .await;
+    let r = rotate(&h, &other.id, Some(&token), json!({})).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     let ends =

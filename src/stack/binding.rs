@@ -302,6 +302,27 @@ fn registry_check(
     Err(Failure::UnknownCertificate)
 }
 
+/// The common end of both profiles: token and certificate must agree, and (when
+/// enabled) the certificate must be the client's, now.
+fn bound_verdict(
+    checks: &Checks,
+    client_id: &str,
+    bound: &Fingerprint,
+    presented: &Fingerprint,
+    bindings: &Bindings,
+    now: DateTime<Utc>,
+) -> Verdict {
+    if !bound.ct_eq(presented) {
+        return Verdict::Rejected(Failure::Mismatch);
+    }
+    if checks.registry_aware
+        && let Err(f) = registry_check(client_id, presented, bindings, now)
+    {
+        return Verdict::Rejected(f);
+    }
+    Verdict::Success
+}
+
 fn check_legacy(
     checks: &Checks,
     req: &Presented,
@@ -334,15 +355,7 @@ fn check_legacy(
     ) else {
         return Verdict::Rejected(Failure::Mismatch);
     };
-    if !bound.ct_eq(&presented) {
-        return Verdict::Rejected(Failure::Mismatch);
-    }
-    if checks.registry_aware
-        && let Err(f) = registry_check(&claims.sub, &presented, bindings, now)
-    {
-        return Verdict::Rejected(f);
-    }
-    Verdict::Success
+    bound_verdict(checks, &claims.sub, &bound, &presented, bindings, now)
 }
 
 fn check_stoa(
@@ -393,15 +406,7 @@ fn check_stoa(
             )));
         }
     };
-    if !bound.ct_eq(&presented) {
-        return Verdict::Rejected(Failure::Mismatch);
-    }
-    if checks.registry_aware
-        && let Err(f) = registry_check(&claims.sub, &presented, bindings, now)
-    {
-        return Verdict::Rejected(f);
-    }
-    Verdict::Success
+    bound_verdict(checks, &claims.sub, &bound, &presented, bindings, now)
 }
 
 #[cfg(test)]

@@ -145,14 +145,10 @@ fn grid(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     if !app.filter.is_empty() {
         title.push_str(&format!("· /{} ", printable(&app.filter)));
     }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Rounded)
-        .border_style(theme.fg(theme.dim))
-        .title(Span::styled(
-            title,
-            theme.fg(theme.text).add_modifier(Modifier::BOLD),
-        ));
+    let block = panel(
+        theme,
+        Span::styled(title, theme.fg(theme.text).add_modifier(Modifier::BOLD)),
+    );
     let inner = block.inner(area);
     f.render_widget(block, area);
     if visible.is_empty() {
@@ -256,6 +252,15 @@ fn grid(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
 }
 
+/// A panel's frame: rounded, dim border, the given title.
+fn panel<'a>(theme: &Theme, title: impl Into<Line<'a>>) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(theme.fg(theme.dim))
+        .title(title)
+}
+
 fn rate_text(r: Option<f64>) -> String {
     r.map_or("-".into(), |v| format!("{v:.1}/s"))
 }
@@ -265,14 +270,10 @@ fn binding_panel(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Some(k) => format!(" Binding counters ({k:?}) "),
         None => " Binding counters ".to_string(),
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Rounded)
-        .border_style(theme.fg(theme.dim))
-        .title(Span::styled(
-            title,
-            theme.fg(theme.text).add_modifier(Modifier::BOLD),
-        ));
+    let block = panel(
+        theme,
+        Span::styled(title, theme.fg(theme.text).add_modifier(Modifier::BOLD)),
+    );
     let inner = block.inner(area);
     f.render_widget(block, area);
     let Some(b) = &app.binding else {
@@ -389,17 +390,16 @@ fn traffic_panel(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     } else {
         ("stopped", theme.fg(theme.dim))
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Rounded)
-        .border_style(theme.fg(theme.dim))
-        .title(Line::from(vec![
+    let block = panel(
+        theme,
+        Line::from(vec![
             Span::styled(
                 " Traffic ",
                 theme.fg(theme.text).add_modifier(Modifier::BOLD),
             ),
             Span::styled(format!("{state} "), style),
-        ]));
+        ]),
+    );
     let ms = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1} ms"));
     let unexpected_style = if t.unexpected > 0 {
         theme.fg(theme.bad).add_modifier(Modifier::BOLD)
