@@ -38,7 +38,7 @@ impl Console {
         let bin = env!("CARGO_BIN_EXE_mtls-console");
         // After the console exits, record its exit code and the terminal's mode.
         let script = format!(
-            "'{bin}'; echo $? > '{d}/code'; stty -a > '{d}/stty'",
+            "'{bin}' --save-keys '{d}'; echo $? > '{d}/code'; stty -a > '{d}/stty'",
             d = dir.path().display()
         );
         let mut cmd = CommandBuilder::new("sh");
@@ -186,6 +186,21 @@ fn built_in_demo_from_start_to_quit() {
         text.contains("fingerprint") && text.contains("previous"),
         "{text}"
     );
+    // The private key went to a 0600 file, never to the screen.
+    let keys: Vec<_> = std::fs::read_dir(c.dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".key.pem"))
+        .collect();
+    assert_eq!(keys.len(), 1, "one saved key");
+    let key = std::fs::read_to_string(keys[0].path()).unwrap();
+    assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = keys[0].metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
     let prints = text.lines().filter(|l| l.contains("…  ✓ ")).count();
     assert_eq!(prints, 2, "two fingerprints with their counts:\n{text}");
     assert!(!text.contains("PRIVATE KEY"));
@@ -221,4 +236,13 @@ fn built_in_demo_from_start_to_quit() {
     let raw = String::from_utf8_lossy(&screen.raw);
     assert!(raw.contains("\x1b[?1049l"), "leaves the alternate screen");
     assert!(!raw.contains("panicked"));
+    assert!(
+        !raw.contains("PRIVATE KEY"),
+        "a private key reached the screen"
+    );
+    let log = std::fs::read_to_string(c.dir.path().join("console.log")).unwrap_or_default();
+    assert!(
+        !log.contains("PRIVATE KEY"),
+        "a private key reached the log"
+    );
 }

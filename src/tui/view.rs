@@ -121,7 +121,12 @@ fn header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Span::styled(format!("{gw_detail} "), theme.fg(theme.dim)),
         Span::raw("│ registry "),
         dot(reg_up),
+        Span::raw("│ api "),
+        dot(app.ready.then_some(app.api != "none")),
     ]);
+    if app.ready && app.api == "none" {
+        spans.push(Span::styled("none (rotation off) ", theme.fg(theme.dim)));
+    }
     if let Some(e) = &app.clients_error {
         spans.push(Span::styled(
             format!("stale: {} ", truncate(e, 40)),
