@@ -49,17 +49,26 @@ pub fn log_path() -> Option<&'static Path> {
 }
 
 /// Replaces the default panic output (and its backtrace) by one line; the full
-/// report, with backtrace, goes to the log. `before` runs first (the TUI restores
-/// the terminal there).
-pub fn install_panic_hook(before: fn()) {
+/// report, with backtrace, goes to the log. `screen_owned` says whether the
+/// console holds the terminal; `restore` gives it back. A panic on the main thread
+/// ends the program: the terminal is restored and the line printed. A panic in a
+/// background task does not (the runtime contains it): while the console owns the
+/// screen it is only logged, so nothing is written over the frame.
+pub fn install_panic_hook(screen_owned: fn() -> bool, restore: fn()) {
     let (panic_hook, eyre_hook) = color_eyre::config::HookBuilder::default()
         .display_env_section(false)
         .into_hooks();
     let _ = eyre_hook.install();
     std::panic::set_hook(Box::new(move |info| {
-        before();
         let report = panic_hook.panic_report(info).to_string();
         tracing::error!(target: "panic", "{report}");
+        let main = std::thread::current().name() == Some("main");
+        if !main && screen_owned() {
+            return;
+        }
+        if main {
+            restore();
+        }
         let msg = info
             .payload()
             .downcast_ref::<&str>()

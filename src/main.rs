@@ -8,7 +8,7 @@ use mtls_console::config::Settings;
 use mtls_console::{commands, logging, tui};
 
 fn main() -> ExitCode {
-    logging::install_panic_hook(tui::restore_terminal_if_active);
+    logging::install_panic_hook(tui::is_active, tui::restore_terminal_if_active);
     mtls_console::init_tls();
     let cli = Cli::parse();
     logging::init(cli.global.log_file.as_deref());

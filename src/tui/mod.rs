@@ -63,9 +63,14 @@ pub fn restore_terminal() {
 
 /// For the panic hook: restores the terminal only if the console had taken it.
 pub fn restore_terminal_if_active() {
-    if ACTIVE.load(std::sync::atomic::Ordering::SeqCst) {
+    if is_active() {
         restore_terminal();
     }
+}
+
+/// True while the console owns the terminal.
+pub fn is_active() -> bool {
+    ACTIVE.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
