@@ -26,18 +26,6 @@ impl Health {
         Health::Revoked,
     ];
 
-    /// The snake_case name used in JSON and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Health::Healthy => "healthy",
-            Health::ExpiringSoon => "expiring_soon",
-            Health::Critical => "critical",
-            Health::Expired => "expired",
-            Health::GracePeriod => "grace_period",
-            Health::Revoked => "revoked",
-        }
-    }
-
     /// Human label for tables and the screen.
     pub fn label(self) -> &'static str {
         match self {

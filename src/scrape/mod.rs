@@ -269,10 +269,6 @@ impl Watch {
                 .then(|| BindingReading::absent_hint().to_string()),
         }
     }
-
-    pub fn history(&self) -> &History {
-        &self.aggregate
-    }
 }
 
 /// A client for scraping: keep-alive, and none of the proxy headers that make the

@@ -8,7 +8,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::json;
@@ -181,16 +181,4 @@ fn method_label(m: &Method) -> &'static str {
         Method::HEAD => "HEAD",
         _ => "OTHER",
     }
-}
-
-/// For tests: the headers a legacy client sends.
-pub fn legacy_headers(token: &str, fingerprint_header: Option<&str>) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&format!("Bearer {token}")) {
-        h.insert(header::AUTHORIZATION, v);
-    }
-    if let Some(fp) = fingerprint_header.and_then(|f| HeaderValue::from_str(f).ok()) {
-        h.insert(LEGACY_HEADER, fp);
-    }
-    h
 }

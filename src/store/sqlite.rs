@@ -104,11 +104,6 @@ impl SqliteRegistry {
         self.created
     }
 
-    /// For tests and fault injection: the underlying pool.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
     fn err(&self, e: sqlx::Error) -> StoreError {
         StoreError::Database {
             location: self.location.clone(),

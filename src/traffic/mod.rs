@@ -74,7 +74,6 @@ pub struct TrafficHandle {
     rate_millis: Arc<AtomicU64>,
     stop: watch::Sender<bool>,
     stats: Arc<Mutex<Stats>>,
-    in_flight: Arc<AtomicUsize>,
     task: JoinHandle<()>,
 }
 
@@ -92,15 +91,6 @@ impl TrafficHandle {
 
     pub fn stats(&self) -> Stats {
         self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Shared statistics, for readers that poll (the console's frame).
-    pub fn stats_handle(&self) -> Arc<Mutex<Stats>> {
-        self.stats.clone()
-    }
-
-    pub fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::Relaxed)
     }
 
     pub fn is_finished(&self) -> bool {
@@ -154,7 +144,6 @@ pub fn start(registry: Registry, minter: TokenMinter, opts: TrafficOptions) -> T
         rate_millis,
         stop,
         stats,
-        in_flight,
         task,
     }
 }
