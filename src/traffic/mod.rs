@@ -89,6 +89,11 @@ impl TrafficHandle {
             .store((r * 1000.0) as u64, Ordering::Relaxed);
     }
 
+    /// Reads the statistics under their lock, without copying them.
+    pub fn with_stats<T>(&self, f: impl FnOnce(&Stats) -> T) -> T {
+        f(&self.stats.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
     pub fn stats(&self) -> Stats {
         self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }

@@ -95,7 +95,6 @@ pub struct TileActivity {
 #[derive(Debug, Clone, Default)]
 pub struct TrafficView {
     pub running: bool,
-    pub rate: f64,
     pub achieved: f64,
     pub sent: u64,
     pub passed: u64,
@@ -110,11 +109,10 @@ pub struct TrafficView {
 }
 
 impl TrafficView {
-    pub fn from_stats(s: &Stats, running: bool, rate: f64, at: Instant) -> Self {
+    pub fn from_stats(s: &Stats, running: bool, at: Instant) -> Self {
         use crate::traffic::profile::Outcome;
         let mut v = Self {
             running,
-            rate,
             achieved: s.achieved_rate(at),
             sent: s.sent,
             dropped: s.dropped,
@@ -196,10 +194,7 @@ impl App {
             filter: String::new(),
             health_filter: None,
             binding: None,
-            traffic: TrafficView {
-                rate: 10.0,
-                ..Default::default()
-            },
+            traffic: TrafficView::default(),
             rate: 10.0,
             acked: HashMap::new(),
             overlay: Overlay::None,
@@ -504,7 +499,6 @@ impl App {
             .unwrap_or(RATE_STEPS.len() - 1);
         let next = (pos as i32 + dir).clamp(0, RATE_STEPS.len() as i32 - 1) as usize;
         self.rate = RATE_STEPS[next];
-        self.traffic.rate = self.rate;
         if self.traffic.running {
             vec![Effect::SetRate(self.rate)]
         } else {

@@ -11,7 +11,6 @@ pub mod layout;
 pub mod theme;
 pub mod view;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -124,7 +123,7 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
                 let now = Utc::now();
                 app.update(Msg::Tick { at: Instant::now(), now });
                 if let Some(t) = backend.as_ref().and_then(|b| b.traffic.as_ref()) {
-                    let view = TrafficView::from_stats(&t.stats(), true, t.rate(), Instant::now());
+                    let view = t.with_stats(|s| TrafficView::from_stats(s, true, Instant::now()));
                     app.update(Msg::Traffic(Box::new(view)));
                     dirty = true;
                 }
@@ -323,8 +322,7 @@ fn apply(effect: Effect, b: &mut Backend, app: &App, tx: &mpsc::Sender<Msg>, opt
                 let tx = tx.clone();
                 tokio::spawn(async move {
                     let s = t.stop().await;
-                    let mut view = TrafficView::from_stats(&s, false, 0.0, Instant::now());
-                    view.running = false;
+                    let view = TrafficView::from_stats(&s, false, Instant::now());
                     let _ = tx.send(Msg::Traffic(Box::new(view))).await;
                 });
             }
@@ -379,7 +377,6 @@ fn apply(effect: Effect, b: &mut Backend, app: &App, tx: &mpsc::Sender<Msg>, opt
         }
         Effect::Quit => {}
     }
-    let _ = std::io::stdout().flush();
 }
 
 fn describe_grace(g: Grace) -> String {

@@ -9,7 +9,6 @@ use ratatui::buffer::Buffer;
 use super::app::{App, Msg, Overlay, TrafficView};
 use super::theme::{Theme, glyph};
 use super::{fixtures, layout, view};
-use crate::domain::Health;
 use crate::scrape::{BindingSnapshot, FamilyKind, Presence, TargetStatus};
 
 fn render(app: &App, theme: &Theme, w: u16, h: u16) -> Buffer {
@@ -66,7 +65,6 @@ fn demo_app() -> App {
     app.update(Msg::Binding(Box::new(binding())));
     let view = TrafficView {
         running: true,
-        rate: 10.0,
         achieved: 9.98,
         sent: 1540,
         passed: 1232,
@@ -180,5 +178,4 @@ fn flashes_and_unexpected_marks_change_the_tile_style() {
         "an unexpected outcome stands out"
     );
     assert!(!cell(3).modifier.contains(Modifier::REVERSED));
-    assert_eq!(Health::ALL.len(), 6);
 }
