@@ -112,11 +112,11 @@ impl GatewayMetrics {
             .unwrap_or_else(|p| p.into_inner())
             .entry((route, method, status))
             .or_default() += 1;
+        // One add per request in its own bucket (past the last: +Inf only);
+        // the exposition's cumulative counts are summed when rendering.
         let secs = took.as_secs_f64();
-        for (i, le) in BUCKETS.iter().enumerate() {
-            if secs <= *le {
-                self.latency_buckets[i].fetch_add(1, Relaxed);
-            }
+        if let Some(i) = BUCKETS.iter().position(|le| secs <= *le) {
+            self.latency_buckets[i].fetch_add(1, Relaxed);
         }
         self.latency_count.fetch_add(1, Relaxed);
         self.latency_sum_ns
@@ -249,8 +249,10 @@ impl GatewayMetrics {
             "histogram",
             "HTTP request duration in seconds",
         );
+        let mut cumulative = 0;
         for (le, c) in BUCKETS.iter().zip(&self.latency_buckets) {
-            let _ = writeln!(out, "{duration}_bucket{{le=\"{le}\"}} {}", c.load(Relaxed));
+            cumulative += c.load(Relaxed);
+            let _ = writeln!(out, "{duration}_bucket{{le=\"{le}\"}} {cumulative}");
         }
         let count = self.latency_count.load(Relaxed);
         let _ = writeln!(out, "{duration}_bucket{{le=\"+Inf\"}} {count}");
@@ -323,7 +325,15 @@ mod tests {
         assert!(page.contains("stoa_mtls_binding_checks_total{result=\"match\"} 1.0\n"));
         assert!(page.contains("stoa_mtls_binding_checks_total{result=\"denied\"} 1.0\n"));
         assert!(page.contains("stoa_http_requests_total{http_route=\"/mcp/resources/list\",method=\"POST\",status=\"200\"} 1\n"));
+        m.record_request("/mcp/resources/list", "POST", 200, Duration::from_millis(3));
+        let page = m.render();
         assert!(page.contains("stoa_http_request_duration_seconds_bucket{le=\"0.0005\"} 1\n"));
+        assert!(page.contains("stoa_http_request_duration_seconds_bucket{le=\"0.0025\"} 1\n"));
+        assert!(
+            page.contains("stoa_http_request_duration_seconds_bucket{le=\"0.005\"} 2\n"),
+            "cumulative"
+        );
+        assert!(page.contains("stoa_http_request_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
         assert!(!page.contains("cert_binding"));
     }
 }
