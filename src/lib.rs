@@ -7,6 +7,7 @@ pub mod config;
 pub mod control_plane;
 pub mod domain;
 pub mod logging;
+pub mod platform;
 pub mod scrape;
 pub mod secret;
 pub mod stack;

@@ -61,7 +61,7 @@ pub async fn run(settings: &Settings, args: &MetricsArgs) -> Result<()> {
         None => tokio::spawn(scrape::run(opts, tx, stop_rx)),
     };
     let tty = std::io::stdout().is_terminal() && !args.json;
-    let stop = super::serve::wait_for_stop();
+    let stop = crate::platform::wait_for_stop();
     tokio::pin!(stop);
     loop {
         tokio::select! {

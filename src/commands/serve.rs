@@ -49,7 +49,7 @@ pub async fn run(settings: &Settings, args: &ServeArgs) -> Result<()> {
     }
     println!("stop with Ctrl-C");
     let _ = std::io::stdout().flush();
-    wait_for_stop().await;
+    crate::platform::wait_for_stop().await;
     println!("stopping");
     handle.shutdown().await;
     Ok(())
@@ -63,48 +63,7 @@ fn write_token_file(token: &Secret) -> Result<PathBuf> {
         .unwrap_or_else(std::env::temp_dir);
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("api-token");
-    write_private(&path, token.expose().as_bytes())
+    crate::platform::write_private(&path, token.expose().as_bytes())
         .wrap_err_with(|| format!("cannot write the API token to {}", path.display()))?;
     Ok(path)
-}
-
-/// Writes a file only its owner can read (0600 on Unix).
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options.open(path)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    f.write_all(bytes)
-}
-
-/// Ctrl-C, or SIGTERM on Unix.
-pub async fn wait_for_stop() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -116,7 +116,7 @@ pub async fn run(settings: &Settings, args: &TrafficArgs) -> Result<()> {
     eprintln!("{described}");
     let handle = traffic::start(target.registry.clone(), minter, opts.clone());
     let tty = std::io::stderr().is_terminal();
-    let stop = super::serve::wait_for_stop();
+    let stop = crate::platform::wait_for_stop();
     tokio::pin!(stop);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut ticks = 0u64;

@@ -93,7 +93,7 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
     let (backend_tx, mut backend_rx) = tokio::sync::oneshot::channel();
     tokio::spawn(start_backend(settings.clone(), tx.clone(), backend_tx));
     let mut backend: Option<Backend> = None;
-    let mut stop_signal = Box::pin(crate::commands::serve::wait_for_stop());
+    let mut stop_signal = Box::pin(crate::platform::wait_for_stop());
     let mut tick = tokio::time::interval(IDLE_TICK);
     let mut last_second = Utc::now().timestamp();
 
@@ -348,10 +348,7 @@ fn apply(effect: Effect, b: &mut Backend, app: &App, tx: &mpsc::Sender<Msg>, opt
                             format!("{name} rotated: grace period {}", describe_grace(grace));
                         if let (Some(dir), Some(key)) = (save, r.private_key.as_ref()) {
                             let path = dir.join(format!("{}.key.pem", r.client_id));
-                            match crate::commands::serve::write_private(
-                                &path,
-                                key.expose().as_bytes(),
-                            ) {
+                            match crate::platform::write_private(&path, key.expose().as_bytes()) {
                                 Ok(()) => text.push_str(&format!(
                                     "; private key saved to {} (0600)",
                                     path.display()
