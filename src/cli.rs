@@ -123,6 +123,9 @@ pub struct TrafficArgs {
     /// Requests in flight at most; a request finding none free is counted as dropped
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub max_in_flight: usize,
+    /// Connections to the gateway at most (opened as the rate needs them)
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub connections: usize,
     /// Per-request timeout, in seconds
     #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
     pub timeout: f64,
@@ -143,7 +146,11 @@ pub struct TrafficArgs {
 fn parse_rate(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if (crate::traffic::MIN_RATE..=crate::traffic::MAX_RATE).contains(&v) => Ok(v),
-        Ok(_) => Err("the rate must be between 0.1 and 50000 requests per second".into()),
+        Ok(_) => Err(format!(
+            "the rate must be between {} and {} requests per second",
+            crate::traffic::MIN_RATE,
+            crate::traffic::MAX_RATE
+        )),
         Err(e) => Err(e.to_string()),
     }
 }

@@ -75,10 +75,8 @@ async fn ten_thousand_requests_follow_the_mix_and_equal_the_gateway_counters() {
     let valid_total = s.count(Intent::Valid, |_| true);
     assert_eq!(passed, valid_total, "{:?}", s.by_intent);
     let mismatches = s.count(Intent::HeaderMismatch, |o| {
-        *o == Outcome::Rejected("mismatch".into())
-    }) + s.count(Intent::JwtMismatch, |o| {
-        *o == Outcome::Rejected("mismatch".into())
-    });
+        *o == Outcome::Rejected("mismatch")
+    }) + s.count(Intent::JwtMismatch, |o| *o == Outcome::Rejected("mismatch"));
     assert_eq!(h.metrics.successes(), passed);
     assert_eq!(h.metrics.failures("mismatch"), mismatches);
     assert_eq!(s.unexpected, 0);
@@ -236,4 +234,67 @@ fn traffic_command_reports_json_and_fails_on_unexpected_outcomes() {
         "{}",
         r.stderr
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_gateway_costs_timeouts_on_a_bounded_set_of_connections() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    use tokio::io::AsyncReadExt;
+    // Accepts connections and reads requests, never answers; counts those opened
+    // before the first request can time out (none is closed yet then).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let most = Arc::new(AtomicUsize::new(0));
+    let (m, closed) = (
+        most.clone(),
+        Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    );
+    tokio::spawn(async move {
+        let mut accepted = 0;
+        while let Ok((mut s, _)) = listener.accept().await {
+            accepted += 1;
+            if !closed.load(SeqCst) {
+                m.store(accepted, SeqCst);
+            }
+            let closed = closed.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                while matches!(s.read(&mut buf).await, Ok(n) if n > 0) {}
+                closed.store(true, SeqCst);
+            });
+        }
+    });
+    let registry = Registry::embedded_demo("acme", 20).await.unwrap();
+    let mut o = TrafficOptions::new(
+        url::Url::parse(&format!("http://{addr}/")).unwrap(),
+        Profile::legacy(),
+        "acme",
+        50.0,
+    );
+    o.duration = Some(Duration::from_secs(2));
+    o.timeout = Duration::from_millis(1000);
+    o.connections = 8;
+    o.max_in_flight = 16;
+    let s = traffic::start(registry, minter(), o).finish().await;
+    assert_eq!(s.sent + s.dropped, 100, "the schedule went on");
+    assert!(
+        s.dropped > 0,
+        "requests beyond the in-flight bound are dropped"
+    );
+    let timeouts = s.outcomes().get(&Outcome::Timeout).copied().unwrap_or(0);
+    assert_eq!(
+        timeouts, s.completed,
+        "every answer timed out: {:?}",
+        s.by_intent
+    );
+    assert!(timeouts > 0);
+    assert_eq!(
+        s.unexpected, 0,
+        "a timeout is an error, not a contradiction"
+    );
+    // Requests waited for the silent connections, so workers were added up to
+    // the bound, and never past it.
+    assert_eq!(most.load(SeqCst), 8, "connections open at once");
 }

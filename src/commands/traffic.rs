@@ -102,6 +102,7 @@ pub async fn run(settings: &Settings, args: &TrafficArgs) -> Result<()> {
     opts.mix = args.mix.clone();
     opts.duration = args.duration.map(Duration::from_secs_f64);
     opts.max_in_flight = args.max_in_flight.max(1);
+    opts.connections = args.connections.max(1);
     opts.timeout = Duration::from_secs_f64(args.timeout.max(0.05));
     opts.grace_share = args.grace_share;
     opts.after_grace_share = args.after_grace_share;

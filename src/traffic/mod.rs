@@ -5,11 +5,13 @@
 //! latency is measured from that scheduled instant (no coordinated omission). A
 //! request that finds every in-flight slot taken is counted as dropped, never lost.
 
+mod http1;
 pub mod mix;
 pub mod profile;
 pub mod stats;
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,7 +20,6 @@ use chrono::Utc;
 use rand::{Rng, SeedableRng};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use crate::domain::token::{Binding, LIFETIME_SECS, TokenMinter};
 use crate::domain::{Client, Fingerprint};
@@ -28,7 +29,7 @@ use profile::{HttpMethod, Outcome, Profile, ProfileKind};
 use stats::{CertUsed, OutcomeRecord, Stats};
 
 pub const MIN_RATE: f64 = 0.1;
-pub const MAX_RATE: f64 = 50_000.0;
+pub const MAX_RATE: f64 = 1_000_000.0;
 /// How often the engine rereads the registry (rotations are picked up).
 pub const CLIENT_REFRESH: Duration = Duration::from_secs(2);
 /// A token is re-minted this long before it expires.
@@ -44,6 +45,9 @@ pub struct TrafficOptions {
     pub rate: f64,
     pub duration: Option<Duration>,
     pub max_in_flight: usize,
+    /// Connections (one worker each) at most; requests wait for a free one in
+    /// the in-flight queue, their latency still counted from their schedule.
+    pub connections: usize,
     pub timeout: Duration,
     pub tenant: String,
     /// Share of valid requests of a client in grace that use the previous certificate.
@@ -61,6 +65,7 @@ impl TrafficOptions {
             rate,
             duration: None,
             max_in_flight: 1024,
+            connections: 64,
             timeout: Duration::from_secs(5),
             tenant: tenant.to_string(),
             grace_share: 0.5,
@@ -74,7 +79,8 @@ pub struct TrafficHandle {
     rate_millis: Arc<AtomicU64>,
     stop: watch::Sender<bool>,
     stats: Arc<Mutex<Stats>>,
-    task: JoinHandle<()>,
+    done: tokio::sync::oneshot::Receiver<()>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl TrafficHandle {
@@ -99,21 +105,20 @@ impl TrafficHandle {
     }
 
     pub fn is_finished(&self) -> bool {
-        self.task.is_finished()
+        self.thread.is_finished()
     }
 
     /// Stops scheduling and waits (bounded by the timeout) for requests in flight.
     pub async fn stop(self) -> Stats {
         let _ = self.stop.send(true);
-        let stats = self.stats.clone();
-        let _ = self.task.await;
-        stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.finish().await
     }
 
     /// Waits for a run with a duration to end by itself.
     pub async fn finish(self) -> Stats {
-        let stats = self.stats.clone();
-        let _ = self.task.await;
+        // The sender is dropped when the engine's thread ends, however it ends.
+        let (done, stats) = (self.done, self.stats);
+        let _ = done.await;
         stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
@@ -124,13 +129,10 @@ pub fn start(registry: Registry, minter: TokenMinter, opts: TrafficOptions) -> T
     let rate_millis = Arc::new(AtomicU64::new((rate * 1000.0) as u64));
     let (stop, stopped) = watch::channel(false);
     let stats = Arc::new(Mutex::new(Stats::new(Instant::now())));
-    let in_flight = Arc::new(AtomicUsize::new(0));
-    let engine = Engine {
-        sender: Sender::new(
-            reqwest::Url::parse(&crate::config::join_url(&opts.gateway, &opts.profile.path))
-                .unwrap_or_else(|_| opts.gateway.clone()),
-            &opts,
-        ),
+    let url = reqwest::Url::parse(&crate::config::join_url(&opts.gateway, &opts.profile.path))
+        .unwrap_or_else(|_| opts.gateway.clone());
+    let link = Arc::new(Link {
+        wire: Wire::new(url, &opts),
         cert_header: HeaderName::from_bytes(opts.profile.cert_header.as_bytes())
             .unwrap_or(HeaderName::from_static("x-ssl-client-cert-sha256")),
         verify_header: opts
@@ -138,18 +140,50 @@ pub fn start(registry: Registry, minter: TokenMinter, opts: TrafficOptions) -> T
             .verify_header
             .as_deref()
             .and_then(|h| HeaderName::from_bytes(h.as_bytes()).ok()),
+        kind: opts.profile.kind,
+        method: opts.profile.method,
+        timeout: opts.timeout,
+        stats: stats.clone(),
+        in_flight: AtomicUsize::new(0),
+    });
+    let engine = Engine {
+        link,
         minter,
         tokens: HashMap::new(),
+        cert_values: HashMap::new(),
         opts,
         stats: stats.clone(),
-        in_flight: in_flight.clone(),
     };
-    let task = tokio::spawn(engine.run(registry, rate_millis.clone(), stopped));
+    // The engine has a thread and an event loop of its own: no wake-ups or lock
+    // contention across threads on the hot path (wrk's model, its best setting on
+    // a small machine), and the console's own runtime never competes with it.
+    let (finished, done) = tokio::sync::oneshot::channel();
+    let rate = rate_millis.clone();
+    let (fleet_tx, fleets) = watch::channel(None);
+    tokio::spawn(refresh_fleet(
+        registry,
+        engine.opts.tenant.clone(),
+        fleet_tx,
+    ));
+    let thread = std::thread::Builder::new()
+        .name("traffic".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            match runtime {
+                Ok(rt) => rt.block_on(engine.run(fleets, rate, stopped)),
+                Err(e) => tracing::error!("traffic: cannot start the engine's event loop: {e}"),
+            }
+            let _ = finished.send(());
+        })
+        .expect("a thread can be started");
     TrafficHandle {
         rate_millis,
         stop,
         stats,
-        task,
+        done,
+        thread,
     }
 }
 
@@ -167,119 +201,186 @@ struct Planned {
     intent: Intent,
     cert: CertUsed,
     fingerprint: Option<Fingerprint>,
-    headers: HeaderMap,
+    /// `Bearer …`, shared with the token cache.
+    token: HeaderValue,
+    /// The certificate header's value, shared with the fingerprint cache.
+    cert_value: Option<HeaderValue>,
+    scheduled: Instant,
 }
 
-/// The HTTP client of the engine: hyper directly for plain HTTP (the lean path,
-/// about half the per-request cost), reqwest for HTTPS.
-#[derive(Clone)]
-enum Sender {
-    Plain(
-        hyper_util::client::legacy::Client<
-            hyper_util::client::legacy::connect::HttpConnector,
-            http_body_util::Full<bytes::Bytes>,
-        >,
-        hyper::Uri,
-    ),
+/// How requests travel: the engine's own HTTP/1.1 connections for plain HTTP
+/// (the hot path), reqwest for HTTPS.
+enum Wire {
+    Plain(http1::Target),
     Tls(reqwest::Client, reqwest::Url),
 }
 
-impl Sender {
+impl Wire {
     fn new(url: reqwest::Url, opts: &TrafficOptions) -> Self {
+        let post = opts.profile.method == HttpMethod::Post;
         if url.scheme() == "http"
-            && let Ok(uri) = url.as_str().parse::<hyper::Uri>()
+            && let Some(target) = http1::Target::new(&url, post)
         {
-            let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            connector.set_nodelay(true);
-            connector.set_connect_timeout(Some(opts.timeout));
-            let client =
-                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                    .pool_max_idle_per_host(opts.max_in_flight.max(16))
-                    .build(connector);
-            return Self::Plain(client, uri);
+            return Self::Plain(target);
         }
         let client = reqwest::Client::builder()
             .timeout(opts.timeout)
             .pool_max_idle_per_host(opts.max_in_flight.max(16))
             .tcp_nodelay(true)
             .build()
-            .expect("a plain HTTP client builds");
+            .expect("an HTTP client builds");
         Self::Tls(client, url)
     }
+}
 
-    /// Sends one request; the status and, for refusals, the body.
+/// What every connection worker shares.
+struct Link {
+    wire: Wire,
+    cert_header: HeaderName,
+    verify_header: Option<HeaderName>,
+    kind: ProfileKind,
+    method: HttpMethod,
+    timeout: Duration,
+    stats: Arc<Mutex<Stats>>,
+    /// Requests queued or being sent.
+    in_flight: AtomicUsize,
+}
+
+impl Link {
+    /// Sends one request and reads what the gateway said.
+    /// `deadline` is the worker's one timer, moved forward for each request: a
+    /// later deadline only updates the registered timer, where a fresh timeout per
+    /// request would insert and remove a timer-wheel entry every time.
     async fn send(
         &self,
-        method: HttpMethod,
-        headers: HeaderMap,
-        timeout: Duration,
-    ) -> Result<(u16, bytes::Bytes), Outcome> {
-        use http_body_util::BodyExt;
-        let work = async {
-            match self {
-                Sender::Plain(client, uri) => {
-                    let mut req = hyper::Request::new(http_body_util::Full::new(match method {
-                        HttpMethod::Get => bytes::Bytes::new(),
-                        HttpMethod::Post => bytes::Bytes::from_static(b"{}"),
-                    }));
-                    *req.method_mut() = match method {
-                        HttpMethod::Get => hyper::Method::GET,
-                        HttpMethod::Post => hyper::Method::POST,
-                    };
-                    *req.uri_mut() = uri.clone();
-                    *req.headers_mut() = headers;
-                    let resp = client
-                        .request(req)
-                        .await
-                        .map_err(|_| Outcome::ConnectError)?;
-                    let status = resp.status().as_u16();
-                    // Read to the end so the connection can be reused.
-                    let body = resp
-                        .into_body()
-                        .collect()
-                        .await
-                        .map_err(|_| Outcome::ConnectError)?;
-                    Ok((status, body.to_bytes()))
+        conn: &mut http1::Conn,
+        p: &Planned,
+        deadline: Pin<&mut tokio::time::Sleep>,
+    ) -> Outcome {
+        match &self.wire {
+            Wire::Plain(target) => {
+                let mut headers: [(&[u8], &[u8]); 3] = [(b"", b""); 3];
+                let mut n = 0;
+                headers[n] = (b"authorization", p.token.as_bytes());
+                n += 1;
+                if let Some(h) = &self.verify_header {
+                    headers[n] = (h.as_str().as_bytes(), b"SUCCESS");
+                    n += 1;
                 }
-                Sender::Tls(client, url) => {
-                    let req = match method {
-                        HttpMethod::Get => client.get(url.clone()),
-                        HttpMethod::Post => client.post(url.clone()).body("{}"),
-                    };
-                    let resp = req.headers(headers).send().await.map_err(|e| {
-                        if e.is_timeout() {
-                            Outcome::Timeout
-                        } else {
-                            Outcome::ConnectError
-                        }
-                    })?;
+                if let Some(v) = &p.cert_value {
+                    headers[n] = (self.cert_header.as_str().as_bytes(), v.as_bytes());
+                    n += 1;
+                }
+                let outcome = tokio::select! {
+                    biased;
+                    answer = conn.send(target, &headers[..n]) => match answer {
+                        Ok(a) => Some(profile::classify(self.kind, a.status, a.body)),
+                        Err(_) => Some(Outcome::ConnectError),
+                    },
+                    _ = deadline => None,
+                };
+                outcome.unwrap_or_else(|| {
+                    // Dropped mid-exchange: the connection's state is unknown.
+                    conn.reset();
+                    Outcome::Timeout
+                })
+            }
+            Wire::Tls(client, url) => {
+                let mut headers = HeaderMap::with_capacity(3);
+                headers.insert(AUTHORIZATION, p.token.clone());
+                if let Some(h) = &self.verify_header {
+                    headers.insert(h.clone(), HeaderValue::from_static("SUCCESS"));
+                }
+                if let Some(v) = &p.cert_value {
+                    headers.insert(self.cert_header.clone(), v.clone());
+                }
+                let req = match self.method {
+                    HttpMethod::Get => client.get(url.clone()),
+                    HttpMethod::Post => client.post(url.clone()).body("{}"),
+                };
+                let work = async {
+                    let resp = req.headers(headers).send().await?;
                     let status = resp.status().as_u16();
                     let body = resp.bytes().await.unwrap_or_default();
-                    Ok((status, body))
+                    Ok::<_, reqwest::Error>(profile::classify(self.kind, status, &body))
+                };
+                match work.await {
+                    Ok(o) => o,
+                    Err(e) if e.is_timeout() => Outcome::Timeout,
+                    Err(_) => Outcome::ConnectError,
                 }
             }
+        }
+    }
+}
+
+/// A connection worker: takes due requests, sends them on its own connection,
+/// records each outcome.
+async fn worker(link: Arc<Link>, queue: flume::Receiver<Planned>) {
+    let mut conn = http1::Conn::new();
+    let mut deadline = Box::pin(tokio::time::sleep(link.timeout));
+    while let Ok(p) = queue.recv_async().await {
+        let started = Instant::now();
+        deadline.as_mut().reset((started + link.timeout).into());
+        let outcome = link.send(&mut conn, &p, deadline.as_mut()).await;
+        let at = Instant::now();
+        let record = OutcomeRecord {
+            unexpected: is_unexpected(p.intent, link.kind, &outcome),
+            client: p.client,
+            intent: p.intent,
+            cert: p.cert,
+            fingerprint: p.fingerprint,
+            outcome,
+            latency: at.duration_since(p.scheduled),
+            at,
         };
-        tokio::time::timeout(timeout, work)
-            .await
-            .unwrap_or(Err(Outcome::Timeout))
+        {
+            let mut s = link.stats.lock().unwrap_or_else(|p| p.into_inner());
+            s.record(&record);
+            s.late += u64::from(started.duration_since(p.scheduled) > stats::LATE_AFTER);
+        }
+        link.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
 struct Engine {
-    sender: Sender,
-    cert_header: HeaderName,
-    verify_header: Option<HeaderName>,
+    link: Arc<Link>,
     minter: TokenMinter,
     /// Minted once per (client, binding) and reused until shortly before `exp`.
     tokens: HashMap<(Arc<str>, TokenKind), (HeaderValue, i64)>,
+    /// Certificate header values, built once per fingerprint.
+    cert_values: HashMap<Fingerprint, HeaderValue>,
     opts: TrafficOptions,
     stats: Arc<Mutex<Stats>>,
-    in_flight: Arc<AtomicUsize>,
 }
 
 /// The clients traffic can be sent for, with their ids shared cheaply.
+#[derive(Default)]
 struct Fleet {
     clients: Vec<(Arc<str>, Client)>,
+}
+
+/// Reads the registry now and every [`CLIENT_REFRESH`] until the engine ends. It
+/// runs on the caller's runtime: the registry's connections belong to it, and the
+/// schedule never waits on a read.
+async fn refresh_fleet(
+    registry: Registry,
+    tenant: String,
+    fleets: watch::Sender<Option<Arc<Fleet>>>,
+) {
+    let mut tick = tokio::time::interval(CLIENT_REFRESH);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = fleets.closed() => return,
+        }
+        match load_fleet(&registry, &tenant).await {
+            Some(f) => fleets.send_replace(Some(Arc::new(f))),
+            // The first read failed: start with no clients (every slot is dropped).
+            None if fleets.borrow().is_none() => fleets.send_replace(Some(Arc::default())),
+            None => None,
+        };
+    }
 }
 
 async fn load_fleet(registry: &Registry, tenant: &str) -> Option<Fleet> {
@@ -298,42 +399,32 @@ async fn load_fleet(registry: &Registry, tenant: &str) -> Option<Fleet> {
     }
 }
 
+/// Connection workers started with the engine; more are added while requests
+/// wait in the queue, up to the connection bound. A fixed set of connections fed
+/// by an open-loop schedule is wrk2's model; opening one per waiting request
+/// instead made a saturated engine slower (more sockets, same CPU).
+const FIRST_WORKERS: usize = 4;
+
 impl Engine {
     async fn run(
         mut self,
-        registry: Registry,
+        mut fleets: watch::Receiver<Option<Arc<Fleet>>>,
         rate_millis: Arc<AtomicU64>,
         mut stopped: watch::Receiver<bool>,
     ) {
-        let mut fleet = load_fleet(&registry, &self.opts.tenant)
-            .await
-            .unwrap_or(Fleet {
-                clients: Vec::new(),
-            });
-        // The registry is reread beside the schedule, never in its way: the new
-        // list is left in a slot the loop takes from.
-        let shared_fleet: Arc<Mutex<Option<Fleet>>> = Arc::new(Mutex::new(None));
-        let refresher = {
-            let (registry, tenant, shared, mut stopped) = (
-                registry.clone(),
-                self.opts.tenant.clone(),
-                shared_fleet.clone(),
-                stopped.clone(),
-            );
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(CLIENT_REFRESH);
-                tick.tick().await;
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => {}
-                        _ = stopped.changed() => return,
-                    }
-                    if let Some(f) = load_fleet(&registry, &tenant).await {
-                        *shared.lock().unwrap_or_else(|p| p.into_inner()) = Some(f);
-                    }
-                }
-            })
+        // The first client list (an empty one if the registry could not be read).
+        let mut fleet = match fleets.wait_for(Option::is_some).await {
+            Ok(f) => f.clone().unwrap_or_default(),
+            Err(_) => Arc::default(),
         };
+
+        let max_in_flight = self.opts.max_in_flight.max(1);
+        let (queue, taken) = flume::bounded::<Planned>(max_in_flight);
+        let mut workers = tokio::task::JoinSet::new();
+        let connections = self.opts.connections.clamp(1, max_in_flight);
+        for _ in 0..FIRST_WORKERS.min(connections) {
+            workers.spawn(worker(self.link.clone(), taken.clone()));
+        }
 
         let start = Instant::now();
         {
@@ -342,41 +433,53 @@ impl Engine {
         }
         let end = self.opts.duration.map(|d| start + d);
         let mut next = start;
-        // A sendable generator: the engine runs on any worker thread.
-        let mut rng = rand::rngs::StdRng::from_rng(&mut rand::rng());
-        let mut tasks = tokio::task::JoinSet::new();
+        let mut rng = rand::rngs::SmallRng::from_rng(&mut rand::rng());
         loop {
             if *stopped.borrow() {
                 break;
             }
-            if let Some(f) = shared_fleet
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take()
+            if fleets.has_changed().unwrap_or(false)
+                && let Some(f) = fleets.borrow_and_update().clone()
             {
                 fleet = f;
             }
+            // Requests still queued since the last round: the workers are too few.
+            if !queue.is_empty() && workers.len() < connections {
+                workers.spawn(worker(self.link.clone(), taken.clone()));
+            }
             let now = Instant::now();
+            let now_utc = Utc::now();
             let period = Duration::from_secs_f64(
                 1000.0 / rate_millis.load(Ordering::Relaxed).max(100) as f64,
             );
+            let (mut sent, mut dropped) = (0, 0);
             while next <= now && end.is_none_or(|e| next < e) {
                 let scheduled = next;
                 next += period;
                 if fleet.clients.is_empty()
-                    || self.in_flight.load(Ordering::Relaxed) >= self.opts.max_in_flight
+                    || self.link.in_flight.load(Ordering::Relaxed) >= max_in_flight
                 {
-                    self.stats.lock().unwrap_or_else(|p| p.into_inner()).dropped += 1;
+                    dropped += 1;
                     continue;
                 }
-                let planned = self.plan(&fleet, &mut rng);
-                self.fire(&mut tasks, planned, scheduled, now);
+                let planned = self.plan(&fleet, &mut rng, now_utc, scheduled);
+                self.link.in_flight.fetch_add(1, Ordering::Relaxed);
+                // Never full: the queue holds at most the in-flight bound.
+                if queue.try_send(planned).is_err() {
+                    self.link.in_flight.fetch_sub(1, Ordering::Relaxed);
+                    dropped += 1;
+                } else {
+                    sent += 1;
+                }
+            }
+            if sent + dropped > 0 {
+                let mut s = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+                s.sent += sent;
+                s.dropped += dropped;
             }
             if end.is_some_and(|e| next >= e) {
                 break;
             }
-            // Reap finished tasks so the set stays small.
-            while tasks.try_join_next().is_some() {}
             tokio::select! {
                 _ = tokio::time::sleep_until(next.into()) => {}
                 _ = stopped.changed() => {}
@@ -390,21 +493,21 @@ impl Engine {
                 _ => Instant::now(),
             });
         }
-        // Let requests in flight finish (each is bounded by the timeout).
-        while tasks.join_next().await.is_some() {}
-        refresher.abort();
+        // Workers send what is queued, then stop (each request bounded by the timeout).
+        drop(queue);
+        drop(taken);
+        while workers.join_next().await.is_some() {}
         self.stats.lock().unwrap_or_else(|p| p.into_inner()).ended = Some(Instant::now());
     }
 
-    fn token(&mut self, client: &Arc<str>, kind: TokenKind) -> HeaderValue {
-        let now = Utc::now().timestamp();
-        let key = (client.clone(), kind.clone());
+    fn token(&mut self, client: &Arc<str>, kind: TokenKind, now: i64) -> HeaderValue {
+        let key = (client.clone(), kind);
         if let Some((value, exp)) = self.tokens.get(&key)
             && *exp - TOKEN_MARGIN_SECS > now
         {
             return value.clone();
         }
-        let binding = match kind {
+        let binding = match key.1 {
             TokenKind::Bound(fp) => Binding::Bound(fp),
             TokenKind::CnfOnly => Binding::CnfWithoutThumbprint,
             TokenKind::Unbound => Binding::Unbound,
@@ -417,8 +520,23 @@ impl Engine {
         value
     }
 
-    /// Draws the intent and client, and builds the headers.
-    fn plan(&mut self, fleet: &Fleet, rng: &mut impl Rng) -> Planned {
+    fn cert_value(&mut self, fp: Fingerprint) -> HeaderValue {
+        self.cert_values
+            .entry(fp)
+            .or_insert_with(|| {
+                HeaderValue::from_str(&fp.to_hex()).expect("hex is a valid header value")
+            })
+            .clone()
+    }
+
+    /// Draws the intent and client, and picks the token and certificate header.
+    fn plan(
+        &mut self,
+        fleet: &Fleet,
+        rng: &mut impl Rng,
+        now: chrono::DateTime<Utc>,
+        scheduled: Instant,
+    ) -> Planned {
         let (id, client) = &fleet.clients[rng.random_range(0..fleet.clients.len())];
         let current = client
             .fingerprint
@@ -429,7 +547,7 @@ impl Engine {
         if intent == Intent::Valid
             && let Some(previous) = client.fingerprint_previous
         {
-            let in_grace = client.in_grace(Utc::now());
+            let in_grace = client.in_grace(now);
             if in_grace && rng.random_bool(self.opts.grace_share.clamp(0.0, 1.0)) {
                 cert = CertUsed::Previous;
                 presented = previous;
@@ -453,71 +571,15 @@ impl Engine {
             Intent::InvalidCnf => (TokenKind::CnfOnly, Some(current)),
             Intent::NoCnf => (TokenKind::Unbound, Some(current)),
         };
-        let mut headers = HeaderMap::with_capacity(3);
-        headers.insert(AUTHORIZATION, self.token(id, token));
-        if let Some(h) = &self.verify_header {
-            headers.insert(h.clone(), HeaderValue::from_static("SUCCESS"));
-        }
-        if let Some(fp) = header {
-            headers.insert(
-                self.cert_header.clone(),
-                HeaderValue::from_str(&fp.to_hex()).expect("hex is a valid header value"),
-            );
-        }
         Planned {
             client: id.clone(),
             intent,
             cert,
             fingerprint: (cert != CertUsed::Forged && cert != CertUsed::None).then_some(presented),
-            headers,
+            token: self.token(id, token, now.timestamp()),
+            cert_value: header.map(|fp| self.cert_value(fp)),
+            scheduled,
         }
-    }
-
-    fn fire(
-        &self,
-        tasks: &mut tokio::task::JoinSet<()>,
-        p: Planned,
-        scheduled: Instant,
-        now: Instant,
-    ) {
-        let mut s = self.stats.lock().unwrap_or_else(|p| p.into_inner());
-        s.sent += 1;
-        if now.duration_since(scheduled) > stats::LATE_AFTER {
-            s.late += 1;
-        }
-        drop(s);
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
-        let (stats, in_flight, kind) = (
-            self.stats.clone(),
-            self.in_flight.clone(),
-            self.opts.profile.kind,
-        );
-        let (sender, method, timeout) = (
-            self.sender.clone(),
-            self.opts.profile.method,
-            self.opts.timeout,
-        );
-        tasks.spawn(async move {
-            let outcome = match sender.send(method, p.headers, timeout).await {
-                Ok((status, body)) => profile::classify(kind, status, &body),
-                Err(o) => o,
-            };
-            let record = OutcomeRecord {
-                unexpected: is_unexpected(p.intent, kind, &outcome),
-                client: p.client,
-                intent: p.intent,
-                cert: p.cert,
-                fingerprint: p.fingerprint,
-                outcome,
-                latency: scheduled.elapsed(),
-                at: Instant::now(),
-            };
-            stats
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .record(&record);
-            in_flight.fetch_sub(1, Ordering::Relaxed);
-        });
     }
 }
 

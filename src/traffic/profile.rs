@@ -100,7 +100,7 @@ pub enum Outcome {
     /// Binding passed (or had nothing to check): any answer that is not a refusal.
     Passed(u16),
     /// The binding layer refused, with its reason.
-    Rejected(String),
+    Rejected(&'static str),
     /// A 401/403 that is not a binding refusal (another auth layer).
     Denied(u16),
     Timeout,
@@ -135,7 +135,7 @@ pub fn classify(kind: ProfileKind, status: u16, body: &[u8]) -> Outcome {
 }
 
 /// The legacy gateway's 401 body → failure reason (the metric's label).
-pub fn legacy_reason(body: &[u8]) -> Option<String> {
+pub fn legacy_reason(body: &[u8]) -> Option<&'static str> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     if v.get("error")?.as_str()? != "invalid_token" {
         return None;
@@ -152,11 +152,11 @@ pub fn legacy_reason(body: &[u8]) -> Option<String> {
         "Certificate not registered for this client" => "unknown_certificate",
         _ => "other",
     };
-    Some(reason.to_string())
+    Some(reason)
 }
 
 /// The current gateway's `{"error": "MTLS_…"}` → failure reason.
-pub fn stoa_reason(body: &[u8]) -> Option<String> {
+pub fn stoa_reason(body: &[u8]) -> Option<&'static str> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     let code = v.get("error")?.as_str()?;
     let reason = match code {
@@ -171,7 +171,7 @@ pub fn stoa_reason(body: &[u8]) -> Option<String> {
         c if c.starts_with("MTLS_") => "other",
         _ => return None,
     };
-    Some(reason.to_string())
+    Some(reason)
 }
 
 #[cfg(test)]
@@ -191,9 +191,9 @@ mod tests {
             let body = line.find('{').map_or("", |i| &line[i..]);
             let outcome = classify(ProfileKind::Legacy, status, body.as_bytes());
             let want = match case {
-                "header-mismatch" | "jwt-mismatch" => Outcome::Rejected("mismatch".into()),
-                "missing-header" => Outcome::Rejected("missing_header".into()),
-                "invalid-cnf" => Outcome::Rejected("invalid_cnf".into()),
+                "header-mismatch" | "jwt-mismatch" => Outcome::Rejected("mismatch"),
+                "missing-header" => Outcome::Rejected("missing_header"),
+                "invalid-cnf" => Outcome::Rejected("invalid_cnf"),
                 _ => Outcome::Passed(status),
             };
             assert_eq!(outcome, want, "{line}");
@@ -230,11 +230,11 @@ mod tests {
             let outcome = classify(ProfileKind::StoaGateway, status, body.trim().as_bytes());
             *reasons.entry(outcome).or_insert(0) += 1;
         }
-        assert_eq!(reasons[&Outcome::Rejected("mismatch".into())], 3);
-        assert_eq!(reasons[&Outcome::Rejected("binding_required".into())], 2);
-        assert_eq!(reasons[&Outcome::Rejected("cert_invalid".into())], 4);
-        assert_eq!(reasons[&Outcome::Rejected("cert_expired".into())], 1);
-        assert_eq!(reasons[&Outcome::Rejected("untrusted_proxy".into())], 1);
+        assert_eq!(reasons[&Outcome::Rejected("mismatch")], 3);
+        assert_eq!(reasons[&Outcome::Rejected("binding_required")], 2);
+        assert_eq!(reasons[&Outcome::Rejected("cert_invalid")], 4);
+        assert_eq!(reasons[&Outcome::Rejected("cert_expired")], 1);
+        assert_eq!(reasons[&Outcome::Rejected("untrusted_proxy")], 1);
         assert_eq!(reasons[&Outcome::Passed(404)], 5);
         assert_eq!(reasons[&Outcome::Passed(503)], 1);
     }
