@@ -98,6 +98,27 @@ pub enum Command {
     Metrics(MetricsArgs),
     /// Send certificate-bound traffic (80 % valid, 10 % header mismatch, 10 % JWT mismatch)
     Traffic(TrafficArgs),
+    /// Run one of the runbook's scenarios (full, traffic-only, rotation) or your own
+    Scenario(ScenarioArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ScenarioArgs {
+    /// Built-in name, a name in the config folder's scenarios/, or a .toml file
+    #[arg(value_name = "NAME", required_unless_present = "list")]
+    pub name: Option<String>,
+    /// The scenario's parameters in order (traffic-only: TPS SECONDS)
+    #[arg(value_name = "ARG")]
+    pub args: Vec<f64>,
+    /// List the scenarios and where users put their own
+    #[arg(long)]
+    pub list: bool,
+    /// Multiply every step's length (0.1: a ten times faster rehearsal)
+    #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
+    pub time_scale: f64,
+    /// Print the final summary as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args, Clone)]

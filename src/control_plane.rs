@@ -190,6 +190,35 @@ fn detail_text(json: Option<&Value>, body: &[u8]) -> String {
     crate::text::printable(text.trim()).into_owned()
 }
 
+/// `90s`, `2m`, `24h`, or a bare number (seconds for the built-in control plane,
+/// hours for STOA's, which knows no seconds).
+pub fn parse_grace(text: &str, builtin: bool) -> Result<Grace, String> {
+    let t = text.trim().to_ascii_lowercase();
+    let (num, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => (&t[..i], &t[i..]),
+        None => (t.as_str(), if builtin { "s" } else { "h" }),
+    };
+    let n: u32 = num
+        .parse()
+        .map_err(|_| format!("grace period {text:?}: write it like 90s, 10m or 24h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => return Err(format!("grace period {text:?}: the unit is s, m or h")),
+    };
+    if secs == 0 || secs > 168 * 3600 {
+        return Err("the grace period must be between 1 second and 168 hours".into());
+    }
+    if builtin {
+        Ok(Grace::Seconds(secs))
+    } else if secs % 3600 != 0 {
+        Err("STOA's API takes whole hours (1h to 168h)".into())
+    } else {
+        Ok(Grace::Hours(secs / 3600))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ pub mod control_plane;
 pub mod domain;
 pub mod logging;
 pub mod platform;
+pub mod scenario;
 pub mod scrape;
 pub mod secret;
 pub mod stack;

@@ -45,6 +45,7 @@ async fn run(cli: Cli) -> color_eyre::Result<()> {
         Command::Token(args) => commands::token::run(&settings, &args).await,
         Command::Metrics(args) => commands::metrics::run(&settings, &args).await,
         Command::Traffic(args) => commands::traffic::run(&settings, &args).await,
+        Command::Scenario(args) => commands::scenario::run(&settings, &args).await,
     }
 }
 

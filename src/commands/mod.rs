@@ -2,6 +2,7 @@
 
 pub mod clients;
 pub mod metrics;
+pub mod scenario;
 pub mod seed;
 pub mod serve;
 pub mod token;

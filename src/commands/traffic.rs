@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::cli::TrafficArgs;
 use crate::config::{Settings, join_url};
+use crate::control_plane::ControlPlane;
 use crate::domain::token::TokenMinter;
 use crate::scrape::{self, families};
 use crate::stack::{self, StackHandle, StackOptions};
@@ -34,7 +35,10 @@ pub async fn target(settings: &Settings) -> Result<Target> {
             stack: None,
         }),
         None => {
-            let opts = StackOptions::loopback(&settings.tenant, settings.jwt_secret.clone());
+            let opts = StackOptions {
+                api_token: settings.api_token.clone(),
+                ..StackOptions::loopback(&settings.tenant, settings.jwt_secret.clone())
+            };
             let handle = stack::start(registry.clone(), opts).await?;
             Ok(Target {
                 gateway: url::Url::parse(&handle.gateway_url())?,
@@ -42,6 +46,30 @@ pub async fn target(settings: &Settings) -> Result<Target> {
                 stack: Some(handle),
             })
         }
+    }
+}
+
+impl Target {
+    /// The control plane rotations go to: the configured API, else the built-in
+    /// stack's, which never writes to a STOA database.
+    pub fn control_plane(
+        &self,
+        settings: &Settings,
+        timeout: Duration,
+    ) -> Result<Option<ControlPlane>> {
+        Ok(match (&settings.api_url, &self.stack) {
+            (Some(u), _) => Some(ControlPlane::new(
+                u.clone(),
+                settings.api_token.clone(),
+                timeout,
+            )),
+            (None, Some(h)) if !self.registry.is_stoa() => Some(ControlPlane::new(
+                url::Url::parse(&h.api_url())?,
+                Some(h.api_token.clone()),
+                timeout,
+            )),
+            _ => None,
+        })
     }
 }
 
@@ -59,30 +87,36 @@ pub async fn resolve_profile(gateway: &url::Url, args: &TrafficArgs) -> (Profile
             p.verify_header = args.verify_header.clone();
             (p, None)
         }
-        ProfileChoice::Auto => {
-            let timeout = Duration::from_secs(3);
-            let client = scrape::http_client(timeout);
-            let url = url::Url::parse(&join_url(gateway, "/metrics")).ok();
-            let page = match url {
-                Some(u) => scrape::fetch(&client, &u, timeout, scrape::DEFAULT_MAX_PAGE).await,
-                None => Err(scrape::ScrapeError::Connection("bad URL".into())),
-            };
-            match page {
-                Ok((text, _)) => {
-                    let reading = families::read(&text, &[]);
-                    let note = reading.kind.is_none().then(|| {
-                        format!("the gateway's /metrics declares no binding family: assuming the legacy profile; {}", families::BindingReading::absent_hint())
-                    });
-                    (Profile::from_family(reading.kind), note)
-                }
-                Err(e) => (
-                    Profile::legacy(),
-                    Some(format!(
-                        "cannot read the gateway's /metrics ({e}): assuming the legacy profile"
-                    )),
-                ),
-            }
+        ProfileChoice::Auto => auto_profile(gateway).await,
+    }
+}
+
+/// The profile the gateway's /metrics points to, with a note when it cannot tell.
+pub async fn auto_profile(gateway: &url::Url) -> (Profile, Option<String>) {
+    let timeout = Duration::from_secs(3);
+    let client = scrape::http_client(timeout);
+    let url = url::Url::parse(&join_url(gateway, "/metrics")).ok();
+    let page = match url {
+        Some(u) => scrape::fetch(&client, &u, timeout, scrape::DEFAULT_MAX_PAGE).await,
+        None => Err(scrape::ScrapeError::Connection("bad URL".into())),
+    };
+    match page {
+        Ok((text, _)) => {
+            let reading = families::read(&text, &[]);
+            let note = reading.kind.is_none().then(|| {
+                format!(
+                    "the gateway's /metrics declares no binding family: assuming the legacy profile; {}",
+                    families::BindingReading::absent_hint()
+                )
+            });
+            (Profile::from_family(reading.kind), note)
         }
+        Err(e) => (
+            Profile::legacy(),
+            Some(format!(
+                "cannot read the gateway's /metrics ({e}): assuming the legacy profile"
+            )),
+        ),
     }
 }
 

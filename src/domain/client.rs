@@ -211,6 +211,30 @@ pub fn display_order(a: &Client, b: &Client) -> std::cmp::Ordering {
         .cmp(&(b.index_hint().unwrap_or(u64::MAX), &b.name))
 }
 
+/// The clients a rotation without a chosen one picks from: the expiring ones
+/// (expiring soon or critical) when there are any, else every active one.
+pub fn rotation_candidates(clients: &[Client], now: DateTime<Utc>) -> Vec<&Client> {
+    let active: Vec<&Client> = clients
+        .iter()
+        .filter(|c| c.is_usable_for_traffic())
+        .collect();
+    let expiring: Vec<&Client> = active
+        .iter()
+        .copied()
+        .filter(|c| {
+            matches!(
+                c.health(now),
+                crate::domain::Health::ExpiringSoon | crate::domain::Health::Critical
+            )
+        })
+        .collect();
+    if expiring.is_empty() {
+        active
+    } else {
+        expiring
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

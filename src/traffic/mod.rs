@@ -79,7 +79,8 @@ pub struct TrafficHandle {
     rate_millis: Arc<AtomicU64>,
     stop: watch::Sender<bool>,
     stats: Arc<Mutex<Stats>>,
-    done: tokio::sync::oneshot::Receiver<()>,
+    /// Resolves when the engine's thread ends; `None` once seen.
+    done: Option<tokio::sync::oneshot::Receiver<()>>,
     thread: std::thread::JoinHandle<()>,
 }
 
@@ -108,6 +109,20 @@ impl TrafficHandle {
         self.thread.is_finished()
     }
 
+    /// The live statistics, for a view that outlives this handle's borrow.
+    pub fn shared_stats(&self) -> Arc<Mutex<Stats>> {
+        self.stats.clone()
+    }
+
+    /// Waits until the engine has ended (a run with a duration ends by itself).
+    pub async fn ended(&mut self) {
+        // The sender is dropped when the engine's thread ends, however it ends.
+        if let Some(done) = self.done.as_mut() {
+            let _ = done.await;
+            self.done = None;
+        }
+    }
+
     /// Stops scheduling and waits (bounded by the timeout) for requests in flight.
     pub async fn stop(self) -> Stats {
         let _ = self.stop.send(true);
@@ -115,11 +130,9 @@ impl TrafficHandle {
     }
 
     /// Waits for a run with a duration to end by itself.
-    pub async fn finish(self) -> Stats {
-        // The sender is dropped when the engine's thread ends, however it ends.
-        let (done, stats) = (self.done, self.stats);
-        let _ = done.await;
-        stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    pub async fn finish(mut self) -> Stats {
+        self.ended().await;
+        self.stats()
     }
 }
 
@@ -182,7 +195,7 @@ pub fn start(registry: Registry, minter: TokenMinter, opts: TrafficOptions) -> T
         rate_millis,
         stop,
         stats,
-        done,
+        done: Some(done),
         thread,
     }
 }

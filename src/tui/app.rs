@@ -11,6 +11,7 @@ use ratatui::layout::Rect;
 
 use super::layout;
 use crate::control_plane::Grace;
+pub use crate::control_plane::parse_grace;
 use crate::domain::{Client, Fingerprint, Health};
 use crate::scrape::BindingSnapshot;
 use crate::traffic::stats::{PassFail, Stats};
@@ -510,29 +511,9 @@ impl App {
         let target = match self.selected.as_deref().and_then(|id| self.client(id)) {
             Some(c) => Some(c.clone()),
             None => {
-                let now = self.now;
-                let active: Vec<Client> = self
-                    .clients
-                    .iter()
-                    .filter(|c| c.is_usable_for_traffic())
-                    .cloned()
-                    .collect();
-                let expiring: Vec<Client> = active
-                    .iter()
-                    .filter(|c| matches!(c.health(now), Health::ExpiringSoon | Health::Critical))
-                    .cloned()
-                    .collect();
-                let pool = if expiring.is_empty() {
-                    active
-                } else {
-                    expiring
-                };
-                if pool.is_empty() {
-                    None
-                } else {
-                    let i = (self.next_random() % pool.len() as u64) as usize;
-                    Some(pool[i].clone())
-                }
+                let r = self.next_random();
+                let pool = crate::domain::client::rotation_candidates(&self.clients, self.now);
+                (!pool.is_empty()).then(|| pool[(r % pool.len() as u64) as usize].clone())
             }
         };
         match target {
@@ -585,35 +566,6 @@ impl App {
         {
             self.selected = Some(c.id.clone());
         }
-    }
-}
-
-/// `90s`, `2m`, `24h`, or a bare number (seconds for the built-in control plane,
-/// hours for STOA's, which knows no seconds).
-pub fn parse_grace(text: &str, builtin: bool) -> Result<Grace, String> {
-    let t = text.trim().to_ascii_lowercase();
-    let (num, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((i, _)) => (&t[..i], &t[i..]),
-        None => (t.as_str(), if builtin { "s" } else { "h" }),
-    };
-    let n: u32 = num
-        .parse()
-        .map_err(|_| format!("grace period {text:?}: write it like 90s, 10m or 24h"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n.saturating_mul(60),
-        "h" => n.saturating_mul(3600),
-        _ => return Err(format!("grace period {text:?}: the unit is s, m or h")),
-    };
-    if secs == 0 || secs > 168 * 3600 {
-        return Err("the grace period must be between 1 second and 168 hours".into());
-    }
-    if builtin {
-        Ok(Grace::Seconds(secs))
-    } else if secs % 3600 != 0 {
-        Err("STOA's API takes whole hours (1h to 168h)".into())
-    } else {
-        Ok(Grace::Hours(secs / 3600))
     }
 }
 

@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, watch};
 use crate::config::{Settings, join_url, redact_url};
 use crate::control_plane::{ControlPlane, Grace};
 use crate::domain::token::TokenMinter;
-use crate::stack::{self, StackHandle, StackOptions};
+use crate::stack::StackHandle;
 use crate::store::Registry;
 use crate::traffic::profile::Profile;
 use crate::traffic::{self, TrafficHandle, TrafficOptions};
@@ -220,42 +220,15 @@ async fn start_backend(
 }
 
 async fn open_backend(settings: &Settings, tx: &mpsc::Sender<Msg>) -> Result<Backend> {
-    let registry = crate::commands::open_registry(settings).await?;
+    let target = crate::commands::traffic::target(settings).await?;
+    let api = target.control_plane(settings, Duration::from_secs(5))?;
+    let crate::commands::traffic::Target {
+        gateway,
+        registry,
+        stack,
+    } = target;
     let minter = TokenMinter::new(&settings.jwt_secret)?;
     let (stop, stopped) = watch::channel(false);
-    let timeout = Duration::from_secs(5);
-    let (gateway, api, stack) = match &settings.gateway_url {
-        Some(gw) => {
-            let api = settings
-                .api_url
-                .clone()
-                .map(|u| ControlPlane::new(u, settings.api_token.clone(), timeout));
-            (gw.clone(), api, None)
-        }
-        None => {
-            let opts = StackOptions {
-                api_token: settings.api_token.clone(),
-                ..StackOptions::loopback(&settings.tenant, settings.jwt_secret.clone())
-            };
-            let handle = stack::start(registry.clone(), opts).await?;
-            let gateway = url::Url::parse(&handle.gateway_url())?;
-            // The built-in control plane never writes to a STOA database.
-            let api = match (&settings.api_url, registry.is_stoa()) {
-                (Some(u), _) => Some(ControlPlane::new(
-                    u.clone(),
-                    settings.api_token.clone(),
-                    timeout,
-                )),
-                (None, false) => Some(ControlPlane::new(
-                    url::Url::parse(&handle.api_url())?,
-                    Some(handle.api_token.clone()),
-                    timeout,
-                )),
-                (None, true) => None,
-            };
-            (gateway, api, Some(handle))
-        }
-    };
     // The grid: the registry, reread every second; an error keeps the last state.
     {
         let (registry, tenant, tx, mut stopped) = (

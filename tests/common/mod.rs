@@ -134,6 +134,11 @@ pub fn console() -> Command {
         cmd.env_remove(var);
     }
     cmd.env("RUST_BACKTRACE", "1");
+    // No user configuration or scenarios from the machine running the tests.
+    cmd.env(
+        "XDG_CONFIG_HOME",
+        std::env::temp_dir().join(format!("mtlsc-test-config-{}", std::process::id())),
+    );
     cmd.env(
         "MTLS_CONSOLE_LOG",
         std::env::temp_dir().join(format!("mtlsc-test-{}.log", std::process::id())),
