@@ -79,6 +79,14 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub save_keys: Option<PathBuf>,
 
+    /// Colour theme: dark, high-contrast, light, colour-blind, or one of your own (T cycles)
+    #[arg(long, env = "MTLS_CONSOLE_THEME", global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+
+    /// Language of the scenarios' talk track
+    #[arg(long, env = "MTLS_CONSOLE_LANG", global = true, default_value = "en", value_parser = ["en", "fr"])]
+    pub lang: String,
+
     /// Log file (default: mtls-console.log in the platform's state directory)
     #[arg(long, env = "MTLS_CONSOLE_LOG", global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,

@@ -31,6 +31,8 @@ async fn run(cli: Cli) -> color_eyre::Result<()> {
         // The console shows its warnings in its own header.
         let opts = tui::Options {
             save_keys: cli.global.save_keys.clone(),
+            theme: cli.global.theme.clone(),
+            lang: cli.global.lang.clone(),
         };
         return tui::run(&settings, opts).await;
     };

@@ -13,6 +13,8 @@ use super::layout;
 use crate::control_plane::Grace;
 pub use crate::control_plane::parse_grace;
 use crate::domain::{Client, Fingerprint, Health};
+pub use crate::scenario::StepState;
+use crate::scenario::model::Notes;
 use crate::scrape::BindingSnapshot;
 use crate::traffic::stats::{PassFail, Stats};
 
@@ -46,6 +48,63 @@ pub enum Msg {
     },
     StartFailed(String),
     Notice(String),
+    Scenario(ScenarioMsg),
+}
+
+/// News from a running scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScenarioMsg {
+    Started(ScenarioView),
+    Step {
+        index: usize,
+        state: StepState,
+    },
+    Finished(String),
+    /// It could not start (a file with errors, say).
+    Failed(String),
+}
+
+/// What the step bar and the notes pane show of a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioView {
+    pub title: String,
+    /// Each step's title and talk track.
+    pub steps: Vec<(String, Notes)>,
+    pub current: usize,
+    pub state: StepState,
+    pub failed: usize,
+    /// Set when the run is over: its one-line summary.
+    pub done: Option<String>,
+}
+
+impl ScenarioView {
+    pub fn new(s: &crate::scenario::Scenario) -> Self {
+        Self {
+            title: s.title.clone(),
+            steps: s
+                .steps
+                .iter()
+                .map(|st| (st.title.clone(), st.notes.clone()))
+                .collect(),
+            current: 0,
+            state: StepState::Running { ends: None },
+            failed: 0,
+            done: None,
+        }
+    }
+
+    pub fn running(&self) -> bool {
+        self.done.is_none()
+    }
+}
+
+/// The scenario controls the console sends to the runner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScenarioKey {
+    Pause,
+    Resume,
+    Skip,
+    Abort,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +120,8 @@ pub enum Effect {
         grace: Grace,
     },
     RefreshClients,
+    StartScenario(String),
+    ScenarioControl(ScenarioKey),
     Quit,
 }
 
@@ -76,6 +137,7 @@ pub enum Overlay {
     },
     ConfirmQuit,
     Filter,
+    PickScenario(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +233,16 @@ pub struct App {
     pub overlay: Overlay,
     pub message: Option<(Level, String, Instant)>,
     pub should_quit: bool,
+    /// Scenario names for the picker (built-in, then the user's).
+    pub scenarios: Vec<String>,
+    pub scenario: Option<ScenarioView>,
+    pub presenter: bool,
+    pub show_notes: bool,
+    /// Talk-track language: `fr` or `en`.
+    pub lang: String,
+    /// Index into the console's themes (`T` cycles).
+    pub theme: usize,
+    pub theme_count: usize,
     rng: u64,
 }
 
@@ -201,6 +273,13 @@ impl App {
             overlay: Overlay::None,
             message: None,
             should_quit: false,
+            scenarios: Vec::new(),
+            scenario: None,
+            presenter: false,
+            show_notes: false,
+            lang: "en".into(),
+            theme: 0,
+            theme_count: 1,
             rng: 0x9e37_79b9_7f4a_7c15,
         }
     }
@@ -221,6 +300,20 @@ impl App {
                         .is_some_and(|f| f.to_hex().contains(&needle.replace(':', "")))
             })
             .collect()
+    }
+
+    /// What the screen holds besides the grid.
+    pub fn shape(&self) -> layout::Shape {
+        layout::Shape {
+            presenter: self.presenter,
+            step_bar: self.scenario.is_some(),
+            notes: self.show_notes,
+        }
+    }
+
+    /// True while a scenario runs (it drives the traffic).
+    pub fn scenario_running(&self) -> bool {
+        self.scenario.as_ref().is_some_and(ScenarioView::running)
     }
 
     pub fn client(&self, id: &str) -> Option<&Client> {
@@ -327,6 +420,7 @@ impl App {
                 self.say(Level::Info, text);
                 vec![]
             }
+            Msg::Scenario(m) => self.on_scenario(m),
         }
     }
 
@@ -407,6 +501,28 @@ impl App {
                     }
                 };
             }
+            Overlay::PickScenario(i) => {
+                let n = self.scenarios.len();
+                match k.code {
+                    _ if ctrl_c => return self.quit(),
+                    KeyCode::Esc | KeyCode::Char('s') => self.overlay = Overlay::None,
+                    KeyCode::Up | KeyCode::Char('k') if n > 0 => {
+                        self.overlay = Overlay::PickScenario((i + n - 1) % n)
+                    }
+                    KeyCode::Down | KeyCode::Char('j') if n > 0 => {
+                        self.overlay = Overlay::PickScenario((i + 1) % n)
+                    }
+                    KeyCode::Enter => {
+                        self.overlay = Overlay::None;
+                        if let Some(name) = self.scenarios.get(i).cloned() {
+                            self.traffic.running = false;
+                            return vec![Effect::StartScenario(name)];
+                        }
+                    }
+                    _ => {}
+                }
+                return vec![];
+            }
             Overlay::Help | Overlay::Detail(_) => {
                 if ctrl_c || k.code == KeyCode::Char('q') {
                     return self.quit();
@@ -424,8 +540,62 @@ impl App {
         if ctrl_c {
             return self.quit();
         }
+        if self.scenario_running() {
+            match k.code {
+                KeyCode::Char(' ') => {
+                    let paused = self
+                        .scenario
+                        .as_ref()
+                        .is_some_and(|s| matches!(s.state, StepState::Paused { .. }));
+                    return vec![Effect::ScenarioControl(if paused {
+                        ScenarioKey::Resume
+                    } else {
+                        ScenarioKey::Pause
+                    })];
+                }
+                KeyCode::Char('n') => return vec![Effect::ScenarioControl(ScenarioKey::Skip)],
+                KeyCode::Esc => {
+                    self.say(Level::Info, "aborting the scenario…");
+                    return vec![Effect::ScenarioControl(ScenarioKey::Abort)];
+                }
+                KeyCode::Char('t' | 'r' | 's' | '+' | '-' | '=') => {
+                    self.say(
+                        Level::Error,
+                        "a scenario is running: Esc aborts it, n skips a step",
+                    );
+                    return vec![];
+                }
+                _ => {}
+            }
+        }
         match k.code {
             KeyCode::Char('q') => self.quit(),
+            KeyCode::Char('p') => {
+                self.presenter = !self.presenter;
+                vec![]
+            }
+            KeyCode::Char('N') => {
+                self.show_notes = !self.show_notes;
+                vec![]
+            }
+            KeyCode::Char('T') => {
+                self.theme = (self.theme + 1) % self.theme_count.max(1);
+                vec![]
+            }
+            KeyCode::Char('L') => {
+                self.lang = if self.lang == "fr" { "en" } else { "fr" }.into();
+                vec![]
+            }
+            KeyCode::Char('s') if !self.readonly => {
+                if !self.ready {
+                    self.say(Level::Error, "not ready yet: the services are starting");
+                } else if self.scenarios.is_empty() {
+                    self.say(Level::Error, "no scenarios found");
+                } else {
+                    self.overlay = Overlay::PickScenario(0);
+                }
+                vec![]
+            }
             KeyCode::Char('?') => {
                 self.overlay = Overlay::Help;
                 vec![]
@@ -483,8 +653,38 @@ impl App {
         }
     }
 
+    fn on_scenario(&mut self, m: ScenarioMsg) -> Vec<Effect> {
+        match m {
+            ScenarioMsg::Started(v) => {
+                self.say(Level::Info, format!("scenario {} started", v.title));
+                self.scenario = Some(v);
+            }
+            ScenarioMsg::Step { index, state } => {
+                if let Some(v) = self.scenario.as_mut() {
+                    if let StepState::Failed(e) = &state {
+                        v.failed += 1;
+                        let title = v.steps.get(index).map_or("", |s| s.0.as_str());
+                        let text = format!("step {} ({title}) failed: {e}", index + 1);
+                        self.message = Some((Level::Error, text, self.at));
+                    }
+                    v.current = index;
+                    v.state = state;
+                }
+            }
+            ScenarioMsg::Finished(summary) => {
+                if let Some(v) = self.scenario.as_mut() {
+                    v.done = Some(summary);
+                }
+                self.traffic.running = false;
+                return vec![Effect::RefreshClients];
+            }
+            ScenarioMsg::Failed(e) => self.say(Level::Error, e),
+        }
+        vec![]
+    }
+
     fn quit(&mut self) -> Vec<Effect> {
-        if self.traffic.running {
+        if self.traffic.running || self.scenario_running() {
             self.overlay = Overlay::ConfirmQuit;
             vec![]
         } else {
@@ -543,7 +743,7 @@ impl App {
         if visible.is_empty() {
             return vec![];
         }
-        let cols = layout::grid(visible.len(), layout::grid_inner(self.size))
+        let cols = layout::grid(visible.len(), layout::grid_inner(self.size, self.shape()))
             .cols
             .max(1) as i32;
         let n = visible.len() as i32;
@@ -560,7 +760,7 @@ impl App {
             return;
         }
         let visible = self.visible();
-        let grid = layout::grid(visible.len(), layout::grid_inner(self.size));
+        let grid = layout::grid(visible.len(), layout::grid_inner(self.size, self.shape()));
         if let Some(i) = grid.hit(m.column, m.row)
             && let Some(c) = visible.get(i)
         {

@@ -75,7 +75,7 @@ fn arrows_and_hjkl_move_through_the_grid() {
 #[test]
 fn a_click_selects_the_tile_under_it() {
     let mut app = fixtures::app(100);
-    let grid = layout::grid(100, layout::grid_inner(app.size));
+    let grid = layout::grid(100, layout::grid_inner(app.size, app.shape()));
     let r = grid.tile_rect(37);
     app.update(Msg::Mouse(MouseEvent {
         kind: MouseEventKind::Down(MouseButton::Left),
@@ -314,4 +314,102 @@ fn messages_from_the_background_update_the_state() {
     assert_eq!(app.start_error.as_deref(), Some("cannot start"));
     app.update(Msg::Resize(80, 24));
     assert_eq!((app.size.width, app.size.height), (80, 24));
+}
+
+#[test]
+fn s_picks_a_scenario_and_its_keys_drive_the_runner() {
+    use crate::scenario::StepState;
+    let mut app = fixtures::app(100);
+    app.scenarios = vec!["full".into(), "traffic-only".into(), "rotation".into()];
+    assert!(app.update(key('s')).is_empty());
+    assert_eq!(app.overlay, Overlay::PickScenario(0));
+    app.update(code(KeyCode::Down));
+    app.update(code(KeyCode::Up));
+    app.update(code(KeyCode::Up));
+    assert_eq!(app.overlay, Overlay::PickScenario(2), "wraps around");
+    assert_eq!(
+        app.update(code(KeyCode::Enter)),
+        vec![Effect::StartScenario("rotation".into())]
+    );
+    let plan = crate::scenario::model::load("full", None, &[]).unwrap();
+    app.update(Msg::Scenario(ScenarioMsg::Started(ScenarioView::new(
+        &plan,
+    ))));
+    assert!(app.scenario_running());
+    let pause = Effect::ScenarioControl(ScenarioKey::Pause);
+    assert_eq!(app.update(key(' ')), vec![pause]);
+    app.update(Msg::Scenario(ScenarioMsg::Step {
+        index: 1,
+        state: StepState::Paused {
+            left: Duration::from_secs(3),
+        },
+    }));
+    assert_eq!(
+        app.update(key(' ')),
+        vec![Effect::ScenarioControl(ScenarioKey::Resume)]
+    );
+    assert_eq!(
+        app.update(key('n')),
+        vec![Effect::ScenarioControl(ScenarioKey::Skip)]
+    );
+    // The scenario owns the traffic and the rotations while it runs.
+    for c in ['t', 'r', 's', '+'] {
+        assert!(app.update(key(c)).is_empty(), "{c}");
+    }
+    assert!(app.message.as_ref().unwrap().1.contains("Esc aborts it"));
+    // A failed step is said, the run goes on.
+    app.update(Msg::Scenario(ScenarioMsg::Step {
+        index: 2,
+        state: StepState::Failed("API refused (429)".into()),
+    }));
+    let (level, text, _) = app.message.clone().unwrap();
+    assert_eq!(level, Level::Error);
+    assert!(
+        text.contains("step 3 (Live rotation) failed: API refused (429)"),
+        "{text}"
+    );
+    // Quitting asks first while it runs.
+    assert!(app.update(key('q')).is_empty());
+    assert_eq!(app.overlay, Overlay::ConfirmQuit);
+    app.update(code(KeyCode::Esc));
+    assert_eq!(
+        app.update(code(KeyCode::Esc)),
+        vec![Effect::ScenarioControl(ScenarioKey::Abort)]
+    );
+    assert_eq!(
+        app.update(Msg::Scenario(ScenarioMsg::Finished("2 of 4 steps".into()))),
+        vec![Effect::RefreshClients]
+    );
+    assert!(!app.scenario_running());
+    assert!(app.update(key('q')).contains(&Effect::Quit));
+}
+
+#[test]
+fn presenter_notes_theme_and_language_keys_toggle() {
+    let mut app = fixtures::app(100);
+    app.theme_count = 4;
+    app.update(key('p'));
+    assert!(app.presenter && app.shape().presenter);
+    app.update(key('p'));
+    assert!(!app.presenter);
+    app.update(key('N'));
+    assert!(app.show_notes && app.shape().notes);
+    for expected in [1, 2, 3, 0] {
+        app.update(key('T'));
+        assert_eq!(app.theme, expected);
+    }
+    assert_eq!(app.lang, "en");
+    app.update(key('L'));
+    assert_eq!(app.lang, "fr");
+    app.update(key('L'));
+    assert_eq!(app.lang, "en");
+}
+
+#[test]
+fn readonly_hides_scenarios() {
+    let mut app = fixtures::app(100);
+    app.readonly = true;
+    app.scenarios = vec!["full".into()];
+    assert!(app.update(key('s')).is_empty());
+    assert_eq!(app.overlay, Overlay::None);
 }

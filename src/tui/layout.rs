@@ -7,20 +7,55 @@ use ratatui::layout::{Constraint, Layout, Rect};
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 18;
 
+/// What the screen holds besides the grid, from the console's state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// Presenter mode: big numbers above the grid, no side panels.
+    pub presenter: bool,
+    /// A scenario's step bar above the footer.
+    pub step_bar: bool,
+    /// The talk-track pane above the footer.
+    pub notes: bool,
+}
+
 pub struct Areas {
     pub header: Rect,
     pub grid: Rect,
+    /// Side panels (empty in presenter mode).
     pub side: Rect,
+    /// Presenter mode's big numbers (empty otherwise).
+    pub big: Rect,
+    pub notes: Rect,
+    pub step_bar: Rect,
     pub footer: Rect,
 }
 
-pub fn areas(size: Rect) -> Areas {
-    let [header, body, footer] = Layout::vertical([
+/// Rows of the presenter's big numbers (tui-big-text, half-height glyphs).
+pub const BIG_ROWS: u16 = 6;
+const NOTES_ROWS: u16 = 6;
+
+pub fn areas(size: Rect, shape: Shape) -> Areas {
+    let [header, body, notes, step_bar, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
+        Constraint::Length(if shape.notes { NOTES_ROWS } else { 0 }),
+        Constraint::Length(u16::from(shape.step_bar)),
         Constraint::Length(2),
     ])
     .areas(size);
+    if shape.presenter {
+        let [big, grid] =
+            Layout::vertical([Constraint::Length(BIG_ROWS), Constraint::Min(1)]).areas(body);
+        return Areas {
+            header,
+            grid,
+            side: Rect::default(),
+            big,
+            notes,
+            step_bar,
+            footer,
+        };
+    }
     // The side panels take a third, never less than 34 columns nor more than 60.
     let side_w = (body.width / 3)
         .clamp(34, 60)
@@ -31,6 +66,9 @@ pub fn areas(size: Rect) -> Areas {
         header,
         grid,
         side,
+        big: Rect::default(),
+        notes,
+        step_bar,
         footer,
     }
 }
@@ -122,8 +160,8 @@ impl Grid {
 }
 
 /// The grid's inner area (inside its border) for a terminal size.
-pub fn grid_inner(size: Rect) -> Rect {
-    let g = areas(size).grid;
+pub fn grid_inner(size: Rect, shape: Shape) -> Rect {
+    let g = areas(size, shape).grid;
     Rect::new(
         g.x + 1,
         g.y + 1,
@@ -139,7 +177,7 @@ mod tests {
     #[test]
     fn hundred_clients_make_a_ten_by_ten_grid() {
         for (w, h) in [(80, 24), (120, 40), (200, 60), (3840 / 8, 2160 / 16)] {
-            let g = grid(100, grid_inner(Rect::new(0, 0, w, h)));
+            let g = grid(100, grid_inner(Rect::new(0, 0, w, h), Shape::default()));
             assert_eq!((g.cols, g.rows), (10, 10), "at {w}x{h}");
         }
     }

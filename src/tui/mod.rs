@@ -8,6 +8,7 @@ pub mod app;
 pub mod fixtures;
 pub mod keys;
 pub mod layout;
+mod presenter;
 pub mod theme;
 pub mod view;
 
@@ -23,11 +24,14 @@ use tokio::sync::{mpsc, watch};
 use crate::config::{Settings, join_url, redact_url};
 use crate::control_plane::{ControlPlane, Grace};
 use crate::domain::token::TokenMinter;
+use crate::scenario::{self, Control, Stage};
 use crate::stack::StackHandle;
 use crate::store::Registry;
 use crate::traffic::profile::Profile;
+use crate::traffic::stats::Stats;
 use crate::traffic::{self, TrafficHandle, TrafficOptions};
-use app::{App, Effect, Msg, TrafficView};
+use app::{App, Effect, Msg, ScenarioKey, ScenarioMsg, ScenarioView, TrafficView};
+use std::sync::{Arc, Mutex};
 use theme::Theme;
 
 /// How often the registry is reread for the grid.
@@ -38,6 +42,15 @@ const IDLE_TICK: Duration = Duration::from_millis(500);
 
 pub struct Options {
     pub save_keys: Option<PathBuf>,
+    /// Theme name (`--theme`); the first available one when unknown or unset.
+    pub theme: Option<String>,
+    /// Talk-track language (`fr` or `en`).
+    pub lang: String,
+}
+
+/// The config folder's `themes/`.
+pub fn themes_dir() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("mtls-console").join("themes"))
 }
 
 /// Everything the console talks to, once started.
@@ -48,6 +61,10 @@ struct Backend {
     stack: Option<StackHandle>,
     minter: TokenMinter,
     traffic: Option<TrafficHandle>,
+    /// The running scenario's controls and the statistics of its traffic.
+    scenario: Option<(watch::Sender<Control>, tokio::task::JoinHandle<()>)>,
+    scenario_stats: watch::Receiver<Option<Arc<Mutex<Stats>>>>,
+    scenario_stats_tx: watch::Sender<Option<Arc<Mutex<Stats>>>>,
     stop: watch::Sender<bool>,
 }
 
@@ -73,10 +90,28 @@ pub fn is_active() -> bool {
 }
 
 pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
-    let theme = Theme::from_env();
+    let (themes, problems) = Theme::available(themes_dir().as_deref());
     let builtin = settings.uses_builtin_stack();
     let mut app = App::new(builtin, &settings.tenant, Instant::now(), Utc::now());
-    for w in settings.warnings() {
+    app.theme_count = themes.len();
+    app.lang = opts.lang.clone();
+    app.scenarios = scenario::model::names(scenario::model::user_dir().as_deref());
+    if let Some(name) = &opts.theme {
+        match themes.iter().position(|t| &t.name == name) {
+            Some(i) => app.theme = i,
+            None => {
+                app.update(Msg::Notice(format!(
+                    "warning: no theme {name:?}; themes: {}",
+                    themes
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+    }
+    for w in settings.warnings().into_iter().chain(problems) {
         app.update(Msg::Notice(format!("warning: {w}")));
     }
     let mut terminal = ratatui::try_init()?;
@@ -85,7 +120,7 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
     if let Ok(size) = terminal.size() {
         app.update(Msg::Resize(size.width, size.height));
     }
-    terminal.draw(|f| view::draw(f, &app, &theme))?;
+    terminal.draw(|f| view::draw(f, &app, &themes[app.theme.min(themes.len() - 1)]))?;
     tracing::info!("console: first frame drawn");
 
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
@@ -99,6 +134,7 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
 
     // Background news is drawn at the next tick; keys are drawn at once.
     let mut pending = false;
+    let mut scenario_traffic: Option<Arc<Mutex<Stats>>> = None;
     while !app.should_quit {
         let mut dirty = false;
         let mut effects = Vec::new();
@@ -122,10 +158,33 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
             _ = tick.tick() => {
                 let now = Utc::now();
                 app.update(Msg::Tick { at: Instant::now(), now });
-                if let Some(t) = backend.as_ref().and_then(|b| b.traffic.as_ref()) {
-                    let view = t.with_stats(|s| TrafficView::from_stats(s, true, Instant::now()));
-                    app.update(Msg::Traffic(Box::new(view)));
-                    dirty = true;
+                if let Some(b) = backend.as_ref() {
+                    // The console's own traffic, or the running scenario's.
+                    let shared = b.scenario_stats.borrow().clone();
+                    let view = match (&b.traffic, &shared) {
+                        (Some(t), _) => {
+                            Some(t.with_stats(|s| TrafficView::from_stats(s, true, Instant::now())))
+                        }
+                        (None, Some(s)) => {
+                            let s = s.lock().unwrap_or_else(|p| p.into_inner());
+                            Some(TrafficView::from_stats(&s, true, Instant::now()))
+                        }
+                        _ => None,
+                    };
+                    let view = view.or_else(|| {
+                        // A scenario's traffic step just ended: show it stopped.
+                        scenario_traffic.take().map(|s| {
+                            let s = s.lock().unwrap_or_else(|p| p.into_inner());
+                            TrafficView::from_stats(&s, false, Instant::now())
+                        })
+                    });
+                    if shared.is_some() {
+                        scenario_traffic = shared;
+                    }
+                    if let Some(view) = view {
+                        app.update(Msg::Traffic(Box::new(view)));
+                        dirty = true;
+                    }
                 }
                 if now.timestamp() != last_second {
                     last_second = now.timestamp();
@@ -147,12 +206,16 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
             tick = tokio::time::interval(if busy { BUSY_TICK } else { IDLE_TICK });
         }
         if dirty && !app.should_quit {
-            terminal.draw(|f| view::draw(f, &app, &theme))?;
+            terminal.draw(|f| view::draw(f, &app, &themes[app.theme.min(themes.len() - 1)]))?;
             pending = false;
         }
     }
     restore_terminal();
     if let Some(mut b) = backend {
+        if let Some((control, task)) = b.scenario.take() {
+            control.send_modify(|c| c.abort = true);
+            let _ = tokio::time::timeout(Duration::from_secs(6), task).await;
+        }
         if let Some(t) = b.traffic.take() {
             let _ = tokio::time::timeout(Duration::from_secs(6), t.stop()).await;
         }
@@ -269,6 +332,7 @@ async fn open_backend(settings: &Settings, tx: &mpsc::Sender<Msg>) -> Result<Bac
             }
         });
     }
+    let (scenario_stats_tx, scenario_stats) = watch::channel(None);
     Ok(Backend {
         registry,
         gateway,
@@ -276,6 +340,9 @@ async fn open_backend(settings: &Settings, tx: &mpsc::Sender<Msg>) -> Result<Bac
         stack,
         minter,
         traffic: None,
+        scenario: None,
+        scenario_stats,
+        scenario_stats_tx,
         stop,
     })
 }
@@ -345,8 +412,77 @@ fn apply(effect: Effect, b: &mut Backend, app: &App, tx: &mpsc::Sender<Msg>, opt
                 let _ = tx.send(msg).await;
             });
         }
+        Effect::StartScenario(name) => start_scenario(&name, b, app, tx),
+        Effect::ScenarioControl(key) => {
+            if let Some((control, _)) = &b.scenario {
+                control.send_modify(|c| match key {
+                    ScenarioKey::Pause => c.paused = true,
+                    ScenarioKey::Resume => c.paused = false,
+                    ScenarioKey::Skip => c.skips += 1,
+                    ScenarioKey::Abort => c.abort = true,
+                });
+            }
+        }
         Effect::Quit => {}
     }
+}
+
+/// Starts a scenario: it takes over the traffic (the console's own is stopped).
+fn start_scenario(name: &str, b: &mut Backend, app: &App, tx: &mpsc::Sender<Msg>) {
+    if b.scenario.as_ref().is_some_and(|(_, t)| !t.is_finished()) {
+        return;
+    }
+    let plan = match scenario::model::load(name, scenario::model::user_dir().as_deref(), &[]) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = tx.try_send(Msg::Scenario(ScenarioMsg::Failed(e.to_string())));
+            return;
+        }
+    };
+    if let Some(t) = b.traffic.take() {
+        tokio::spawn(t.stop());
+    }
+    let stage = Stage {
+        registry: b.registry.clone(),
+        gateway: b.gateway.clone(),
+        profile: Profile::from_family(app.binding.as_ref().and_then(|s| s.kind)),
+        api: b.api.clone(),
+        builtin: b.stack.is_some(),
+        minter: b.minter.clone(),
+        tenant: app.tenant.clone(),
+    };
+    let _ = tx.try_send(Msg::Scenario(ScenarioMsg::Started(ScenarioView::new(
+        &plan,
+    ))));
+    let (control_tx, control) = watch::channel(Control::default());
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let (tx, stats) = (tx.clone(), b.scenario_stats_tx.clone());
+    let task = tokio::spawn(async move {
+        let runner = tokio::spawn(scenario::runner::run(stage, plan, control, events_tx));
+        while let Some(ev) = events.recv().await {
+            let msg = match ev {
+                scenario::Event::Step { index, state } => ScenarioMsg::Step { index, state },
+                scenario::Event::Traffic(s) => {
+                    stats.send_replace(s);
+                    continue;
+                }
+                scenario::Event::Finished(r) => ScenarioMsg::Finished(format!(
+                    "{} of {} steps, {} failed{}; {} requests, {} unexpected",
+                    r.steps.len(),
+                    r.total,
+                    r.failed_steps(),
+                    if r.aborted { ", aborted" } else { "" },
+                    r.traffic.sent,
+                    r.traffic.unexpected
+                )),
+            };
+            if tx.send(Msg::Scenario(msg)).await.is_err() {
+                break;
+            }
+        }
+        let _ = runner.await;
+    });
+    b.scenario = Some((control_tx, task));
 }
 
 fn describe_grace(g: Grace) -> String {

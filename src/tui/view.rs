@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Sparkline, 
 use super::app::{App, Level, Overlay};
 use super::keys::{self, KEYS};
 use super::layout::{self, MIN_HEIGHT, MIN_WIDTH};
+use super::presenter;
 use super::theme::{Theme, glyph};
 use crate::domain::{Client, Health};
 use crate::scrape::Presence;
@@ -36,13 +37,26 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
         );
         return;
     }
-    let a = layout::areas(size);
+    if let Some(bg) = theme.background {
+        f.render_widget(Block::new().style(Style::new().bg(bg).fg(theme.text)), size);
+    }
+    let a = layout::areas(size, app.shape());
     header(f, app, theme, a.header);
     grid(f, app, theme, a.grid);
-    let [binding_area, traffic_area] =
-        Layout::vertical([Constraint::Min(10), Constraint::Length(9)]).areas(a.side);
-    binding_panel(f, app, theme, binding_area);
-    traffic_panel(f, app, theme, traffic_area);
+    if app.presenter {
+        presenter::big_numbers(f, app, theme, a.big);
+    } else {
+        let [binding_area, traffic_area] =
+            Layout::vertical([Constraint::Min(10), Constraint::Length(9)]).areas(a.side);
+        binding_panel(f, app, theme, binding_area);
+        traffic_panel(f, app, theme, traffic_area);
+    }
+    if app.show_notes {
+        presenter::notes(f, app, theme, a.notes);
+    }
+    if let Some(v) = &app.scenario {
+        presenter::step_bar(f, app, v, theme, a.step_bar);
+    }
     footer(f, app, theme, a.footer);
     match &app.overlay {
         Overlay::Help => help(f, app, theme),
@@ -62,6 +76,26 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
             ],
             60,
         ),
+        Overlay::PickScenario(i) => {
+            let mut lines: Vec<Line> = app
+                .scenarios
+                .iter()
+                .enumerate()
+                .map(|(n, name)| {
+                    let style = if n == *i {
+                        theme.fg(theme.accent).add_modifier(Modifier::REVERSED)
+                    } else {
+                        Style::new()
+                    };
+                    Line::styled(format!(" {name} "), style)
+                })
+                .collect();
+            lines.push(Line::styled(
+                "↑↓ choose · Enter run · Esc close",
+                theme.fg(theme.dim),
+            ));
+            dialog(f, theme, "Run a scenario", lines, 48);
+        }
         Overlay::None | Overlay::Filter => {}
     }
 }
@@ -258,10 +292,10 @@ fn grid(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 }
 
 /// A panel's frame: rounded, dim border, the given title.
-fn panel<'a>(theme: &Theme, title: impl Into<Line<'a>>) -> Block<'a> {
+pub(super) fn panel<'a>(theme: &Theme, title: impl Into<Line<'a>>) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
-        .border_type(BorderType::Rounded)
+        .border_type(theme.border())
         .border_style(theme.fg(theme.dim))
         .title(title)
 }
@@ -476,7 +510,7 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     )
 }
 
-fn dialog(f: &mut Frame, theme: &Theme, title: &str, lines: Vec<Line>, width: u16) {
+pub(super) fn dialog(f: &mut Frame, theme: &Theme, title: &str, lines: Vec<Line>, width: u16) {
     let area = centered(f.area(), width, lines.len() as u16 + 2);
     f.render_widget(Clear, area);
     f.render_widget(

@@ -119,17 +119,24 @@ fn too_small_says_how_big_and_recovers() {
 #[test]
 fn tiles_carry_health_by_colour_and_glyph() {
     let app = demo_app();
-    for theme in [Theme::dark(), Theme::mono()] {
+    let mut themes = Theme::built_in();
+    themes.push(Theme::mono());
+    for theme in themes {
         let buf = render(&app, &theme, 120, 40);
         let visible = app.visible();
-        let grid = layout::grid(visible.len(), layout::grid_inner(app.size));
+        let grid = layout::grid(visible.len(), layout::grid_inner(app.size, app.shape()));
         let mut seen = std::collections::HashSet::new();
         for (i, c) in visible.iter().enumerate() {
             let r = grid.tile_rect(i);
             let h = c.health(app.now);
             let cell = &buf[(r.x + 2, r.y)];
             if !theme.mono {
-                assert_eq!(cell.bg, theme.health_color(h), "tile {i} ({h:?})");
+                assert_eq!(
+                    cell.bg,
+                    theme.health_color(h),
+                    "{}: tile {i} ({h:?})",
+                    theme.name
+                );
             }
             let row: String = (r.x..r.x + r.width)
                 .map(|x| buf[(x, r.y)].symbol().to_string())
@@ -162,7 +169,7 @@ fn flashes_and_unexpected_marks_change_the_tile_style() {
         );
     }
     let buf = render(&app, &Theme::dark(), 120, 40);
-    let grid = layout::grid(100, layout::grid_inner(app.size));
+    let grid = layout::grid(100, layout::grid_inner(app.size, app.shape()));
     let cell = |i: usize| buf[(grid.tile_rect(i).x + 2, grid.tile_rect(i).y)].clone();
     assert!(
         cell(0).modifier.contains(Modifier::UNDERLINED),
@@ -178,4 +185,83 @@ fn flashes_and_unexpected_marks_change_the_tile_style() {
         "an unexpected outcome stands out"
     );
     assert!(!cell(3).modifier.contains(Modifier::REVERSED));
+}
+
+fn scenario_app() -> App {
+    use super::app::{ScenarioMsg, ScenarioView, StepState};
+    let mut app = demo_app();
+    let plan = crate::scenario::model::load("full", None, &[]).unwrap();
+    app.update(Msg::Scenario(ScenarioMsg::Started(ScenarioView::new(
+        &plan,
+    ))));
+    let ends = app.at + std::time::Duration::from_secs(17);
+    app.update(Msg::Scenario(ScenarioMsg::Step {
+        index: 1,
+        state: StepState::Running { ends: Some(ends) },
+    }));
+    app.message = None;
+    app
+}
+
+#[test]
+fn presenter_mode_shows_big_numbers_and_keeps_the_grid() {
+    let mut app = demo_app();
+    app.presenter = true;
+    let buf = render(&app, &Theme::high_contrast(), 120, 40);
+    let t = text(&buf);
+    insta::assert_snapshot!("presenter", t);
+    assert!(t.contains("binding successes") && t.contains("failure ratio"));
+    assert!(!t.contains("Binding counters"), "the side panels are gone");
+    // Every tile still shown, the grid taking the full width.
+    let grid = layout::grid(100, layout::grid_inner(app.size, app.shape()));
+    assert_eq!(grid.visible, 100);
+    assert!(grid.area.width > 110, "{:?}", grid.area);
+    // The success count is drawn big, in the theme's "good" colour.
+    let a = layout::areas(buf.area, app.shape());
+    let big_cells = (a.big.y + 1..a.big.y + a.big.height)
+        .flat_map(|y| (a.big.x..a.big.x + a.big.width / 3).map(move |x| (x, y)))
+        .filter(|&(x, y)| buf[(x, y)].symbol() != " ")
+        .count();
+    assert!(big_cells > 20, "big digits drawn: {big_cells} cells");
+    let theme = Theme::high_contrast();
+    let coloured = (a.big.y + 1..a.big.y + a.big.height)
+        .flat_map(|y| (a.big.x..a.big.x + a.big.width / 3).map(move |x| (x, y)))
+        .any(|(x, y)| buf[(x, y)].fg == theme.good);
+    assert!(coloured);
+}
+
+#[test]
+fn step_bar_and_notes_follow_the_scenario_and_language() {
+    let mut app = scenario_app();
+    app.show_notes = true;
+    let t = text(&render(&app, &Theme::dark(), 120, 40));
+    insta::assert_snapshot!("scenario_notes_en", t);
+    assert!(
+        t.contains("▶ Full flow · 2/4 Warm-up · 0:17 left · next: Live rotation"),
+        "{t}"
+    );
+    assert!(t.contains("Traffic starts"), "English talk track: {t}");
+    app.lang = "fr".into();
+    let t = text(&render(&app, &Theme::dark(), 120, 40));
+    assert!(t.contains("Le trafic démarre"), "French talk track: {t}");
+}
+
+#[test]
+fn light_and_high_contrast_paint_their_background_and_thick_borders() {
+    let app = demo_app();
+    for theme in [Theme::light(), Theme::high_contrast()] {
+        let buf = render(&app, &theme, 120, 40);
+        // The header row's empty end and the grid's corner.
+        assert_eq!(
+            buf[(119, 0)].bg,
+            theme.background.unwrap(),
+            "{}",
+            theme.name
+        );
+        let a = layout::areas(buf.area, app.shape());
+        assert_eq!(buf[(a.grid.x, a.grid.y)].symbol(), "┏", "{}", theme.name);
+    }
+    let buf = render(&app, &Theme::dark(), 120, 40);
+    let a = layout::areas(buf.area, app.shape());
+    assert_eq!(buf[(a.grid.x, a.grid.y)].symbol(), "╭");
 }
