@@ -87,6 +87,10 @@ pub struct GlobalArgs {
     #[arg(long, env = "MTLS_CONSOLE_LANG", global = true, default_value = "en", value_parser = ["en", "fr"])]
     pub lang: String,
 
+    /// Config file (default: config.toml in the platform's config folder, if present)
+    #[arg(long, env = "MTLS_CONSOLE_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Log file (default: mtls-console.log in the platform's state directory)
     #[arg(long, env = "MTLS_CONSOLE_LOG", global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
@@ -108,6 +112,12 @@ pub enum Command {
     Traffic(TrafficArgs),
     /// Run one of the runbook's scenarios (full, traffic-only, rotation) or your own
     Scenario(ScenarioArgs),
+    /// Print the effective settings and where each comes from (secrets hidden).
+    ///
+    /// The config file takes every global option by its long name, e.g.
+    /// gateway-url = "http://localhost:8080", tenant = "acme", theme = "light",
+    /// lang = "fr". Flags win over environment variables, which win over the file.
+    Config,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -266,6 +266,8 @@ pub struct Settings {
     pub jwt_secret: Secret,
     pub jwt_secret_source: SecretSource,
     pub api_token: Option<Secret>,
+    /// Warnings found before the settings (an exposed config file, say).
+    pub extra_warnings: Vec<String>,
 }
 
 impl Settings {
@@ -316,6 +318,7 @@ impl Settings {
             jwt_secret,
             jwt_secret_source,
             api_token: non_empty(&args.api_token).map(Secret::new),
+            extra_warnings: Vec::new(),
         })
     }
 
@@ -326,7 +329,7 @@ impl Settings {
 
     /// Warnings to show before anything runs (and in the TUI header).
     pub fn warnings(&self) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out = self.extra_warnings.clone();
         if let (Some(gw), SecretSource::DemoDefault) = (&self.gateway_url, self.jwt_secret_source) {
             out.push(format!(
                 "using the public STOA demo JWT secret against {}: pass --jwt-secret or --jwt-secret-file with the gateway's secret",

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod config_file;
 pub mod control_plane;
 pub mod domain;
 pub mod logging;

@@ -1,22 +1,37 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use color_eyre::eyre::Report;
 
 use mtls_console::cli::{Cli, Command};
 use mtls_console::config::Settings;
-use mtls_console::{commands, logging, tui};
+use mtls_console::{commands, config_file, logging, tui};
 
 fn main() -> ExitCode {
     logging::install_panic_hook(tui::is_active, tui::restore_terminal_if_active);
     mtls_console::init_tls();
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let (path, file) = match config_file::load(cli.global.config.as_deref()) {
+        Ok(f) => f,
+        Err(e) => return fail(&Report::new(e)),
+    };
+    let sources = config_file::apply(&mut cli.global, &file, &matches);
     logging::init(cli.global.log_file.as_deref());
+    let mut warnings: Vec<String> = path
+        .as_deref()
+        .and_then(|p| config_file::exposure_warning(p, &file))
+        .into_iter()
+        .collect();
+    if let Some(p) = &path {
+        tracing::info!("config file: {}", p.display());
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => return fail(&Report::new(e)),
     };
-    let code = match runtime.block_on(run(cli)) {
+    let loaded = commands::config::Loaded { path, sources };
+    let code = match runtime.block_on(run(cli, loaded, std::mem::take(&mut warnings))) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     };
@@ -25,8 +40,16 @@ fn main() -> ExitCode {
     code
 }
 
-async fn run(cli: Cli) -> color_eyre::Result<()> {
-    let settings = Settings::from_args(&cli.global)?;
+async fn run(
+    cli: Cli,
+    loaded: commands::config::Loaded,
+    file_warnings: Vec<String>,
+) -> color_eyre::Result<()> {
+    if matches!(cli.command, Some(Command::Config)) {
+        return commands::config::run(&cli.global, &loaded);
+    }
+    let mut settings = Settings::from_args(&cli.global)?;
+    settings.extra_warnings = file_warnings;
     let Some(command) = cli.command else {
         // The console shows its warnings in its own header.
         let opts = tui::Options {
@@ -48,6 +71,7 @@ async fn run(cli: Cli) -> color_eyre::Result<()> {
         Command::Metrics(args) => commands::metrics::run(&settings, &args).await,
         Command::Traffic(args) => commands::traffic::run(&settings, &args).await,
         Command::Scenario(args) => commands::scenario::run(&settings, &args).await,
+        Command::Config => Ok(()),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The subcommands that print and exit.
 
 pub mod clients;
+pub mod config;
 pub mod metrics;
 pub mod scenario;
 pub mod seed;

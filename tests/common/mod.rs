@@ -115,7 +115,7 @@ impl Drop for TestDb {
 }
 
 /// The configuration a test must not inherit from the environment.
-pub const CONFIG_VARS: [&str; 9] = [
+pub const CONFIG_VARS: [&str; 12] = [
     "GATEWAY_URL",
     "API_URL",
     "DB_URL",
@@ -125,6 +125,9 @@ pub const CONFIG_VARS: [&str; 9] = [
     "JWT_SECRET_FILE",
     "API_TOKEN",
     "NO_COLOR",
+    "MTLS_CONSOLE_THEME",
+    "MTLS_CONSOLE_LANG",
+    "MTLS_CONSOLE_CONFIG",
 ];
 
 /// The console binary, with a log file of its own and no inherited configuration.
