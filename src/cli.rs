@@ -116,7 +116,9 @@ pub enum Command {
     ///
     /// The config file takes every global option by its long name, e.g.
     /// gateway-url = "http://localhost:8080", tenant = "acme", theme = "light",
-    /// lang = "fr". Flags win over environment variables, which win over the file.
+    /// lang = "fr", and a subcommand's options in a section named after it
+    /// ([traffic] tps = 20). Flags win over environment variables, which win over
+    /// the file.
     Config,
 }
 

@@ -26,6 +26,19 @@ pub struct ConfigFile {
     pub log_file: Option<PathBuf>,
     pub theme: Option<String>,
     pub lang: Option<String>,
+    /// A subcommand's options, by long name: `[traffic]`, `[metrics]`, …
+    #[serde(default)]
+    pub traffic: Option<toml::Table>,
+    #[serde(default)]
+    pub metrics: Option<toml::Table>,
+    #[serde(default)]
+    pub scenario: Option<toml::Table>,
+    #[serde(default)]
+    pub seed: Option<toml::Table>,
+    #[serde(default)]
+    pub serve: Option<toml::Table>,
+    #[serde(default)]
+    pub clients: Option<toml::Table>,
 }
 
 /// Where an effective setting came from.
@@ -172,6 +185,77 @@ pub fn apply(g: &mut GlobalArgs, f: &ConfigFile, m: &ArgMatches) -> Vec<(&'stati
     out
 }
 
+impl ConfigFile {
+    /// `traffic.tps = 40`, for `mtls-console config`.
+    pub fn section_lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for name in ["clients", "metrics", "scenario", "seed", "serve", "traffic"] {
+            for (k, v) in self.section(name).into_iter().flatten() {
+                out.push(format!("{name}.{k} = {v}"));
+            }
+        }
+        out
+    }
+
+    fn section(&self, command: &str) -> Option<&toml::Table> {
+        match command {
+            "traffic" => self.traffic.as_ref(),
+            "metrics" => self.metrics.as_ref(),
+            "scenario" => self.scenario.as_ref(),
+            "seed" => self.seed.as_ref(),
+            "serve" => self.serve.as_ref(),
+            "clients" => self.clients.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// The subcommand's options from its section, as command-line arguments to add:
+/// each one neither given as a flag nor by the environment. Checked against the
+/// subcommand's own options, so a typo is an error, not a silent default.
+pub fn subcommand_args(
+    file: &ConfigFile,
+    cli: &clap::Command,
+    matches: &ArgMatches,
+) -> Result<Vec<String>, ConfigError> {
+    let Some((name, sub)) = matches.subcommand() else {
+        return Ok(Vec::new());
+    };
+    let (Some(table), Some(cmd)) = (file.section(name), cli.find_subcommand(name)) else {
+        return Ok(Vec::new());
+    };
+    let bad = |msg: String| ConfigError::Invalid(format!("config file [{name}]: {msg}"));
+    let mut out = Vec::new();
+    for (key, value) in table {
+        let arg = cmd
+            .get_arguments()
+            .find(|a| a.get_long() == Some(key.as_str()) && !a.is_global_set())
+            .ok_or_else(|| bad(format!("`{key}` is not an option of `{name}`")))?;
+        if source(sub, arg.get_id().as_str()).is_some() {
+            continue;
+        }
+        let values = match value {
+            toml::Value::Array(items) => items.clone(),
+            v => vec![v.clone()],
+        };
+        for v in values {
+            match v {
+                toml::Value::Boolean(true) => out.push(format!("--{key}")),
+                toml::Value::Boolean(false) => {}
+                toml::Value::String(s) => out.push(format!("--{key}={s}")),
+                toml::Value::Integer(i) => out.push(format!("--{key}={i}")),
+                toml::Value::Float(f) => out.push(format!("--{key}={f}")),
+                other => {
+                    return Err(bad(format!(
+                        "`{key}` = {other}: give a string, a number, true or a list"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A file holding a secret that others can read deserves a warning (like ssh's).
 pub fn exposure_warning(path: &Path, f: &ConfigFile) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
@@ -209,5 +293,10 @@ mod tests {
         let e = parse("tenant = \n").unwrap_err();
         assert!(e.starts_with("line 1, column"), "{e}");
         assert!(!e.contains('\n'));
+        let f = parse("[traffic]\ntps = 40\nmix = \"valid=1\"\n").unwrap();
+        assert_eq!(
+            f.section_lines(),
+            ["traffic.mix = \"valid=1\"", "traffic.tps = 40"]
+        );
     }
 }

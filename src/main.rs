@@ -10,12 +10,26 @@ use mtls_console::{commands, config_file, logging, tui};
 fn main() -> ExitCode {
     logging::install_panic_hook(tui::is_active, tui::restore_terminal_if_active);
     mtls_console::init_tls();
-    let matches = Cli::command().get_matches();
-    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    let (path, file) = match config_file::load(cli.global.config.as_deref()) {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut matches = Cli::command().get_matches_from(&argv);
+    let config = matches.get_one::<std::path::PathBuf>("config").cloned();
+    let (path, file) = match config_file::load(config.as_deref()) {
         Ok(f) => f,
         Err(e) => return fail(&Report::new(e)),
     };
+    // A subcommand's section in the file: its options, parsed as if typed last.
+    match config_file::subcommand_args(&file, &Cli::command(), &matches) {
+        Ok(extra) if !extra.is_empty() => {
+            let full = argv
+                .iter()
+                .cloned()
+                .chain(extra.into_iter().map(Into::into));
+            matches = Cli::command().get_matches_from(full);
+        }
+        Ok(_) => {}
+        Err(e) => return fail(&Report::new(e)),
+    }
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let sources = config_file::apply(&mut cli.global, &file, &matches);
     logging::init(cli.global.log_file.as_deref());
     let mut warnings: Vec<String> = path
@@ -30,7 +44,11 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&Report::new(e)),
     };
-    let loaded = commands::config::Loaded { path, sources };
+    let loaded = commands::config::Loaded {
+        path,
+        sources,
+        sections: file.section_lines(),
+    };
     let code = match runtime.block_on(run(cli, loaded, std::mem::take(&mut warnings))) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),

@@ -85,3 +85,44 @@ fn a_broken_file_is_one_line_naming_its_place() {
         "{err}"
     );
 }
+
+#[test]
+fn a_subcommands_section_sets_its_options_unless_a_flag_does() {
+    let dir = config_dir(
+        "section",
+        "[traffic]\ntps = 40\nduration = 0.5\nmix = \"valid=1\"\njson = true\n",
+    );
+    let r = common::run(
+        common::console()
+            .env("XDG_CONFIG_HOME", &dir)
+            .args(["traffic"]),
+    );
+    assert!(r.status.success(), "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (v["requested_rate"].as_f64(), v["sent"].as_u64()),
+        (Some(40.0), Some(20))
+    );
+    assert_eq!(v["mix"]["valid"], 100.0);
+    let r = common::run(
+        common::console()
+            .env("XDG_CONFIG_HOME", &dir)
+            .args(["traffic", "--tps", "20"]),
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (v["requested_rate"].as_f64(), v["sent"].as_u64()),
+        (Some(20.0), Some(10))
+    );
+    let dir = config_dir("section-typo", "[traffic]\ntsp = 4\n");
+    let r = common::run(
+        common::console()
+            .env("XDG_CONFIG_HOME", &dir)
+            .args(["traffic"]),
+    );
+    let err = common::assert_one_line_error(&r);
+    assert!(
+        err.contains("[traffic]: `tsp` is not an option of `traffic`"),
+        "{err}"
+    );
+}

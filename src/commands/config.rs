@@ -13,6 +13,8 @@ use crate::config_file::{self, Source};
 pub struct Loaded {
     pub path: Option<PathBuf>,
     pub sources: Vec<(&'static str, Source)>,
+    /// Subcommand options from the file's sections (`traffic.tps = 40`).
+    pub sections: Vec<String>,
 }
 
 pub fn run(g: &GlobalArgs, loaded: &Loaded) -> Result<()> {
