@@ -18,6 +18,7 @@ struct Console {
     screen: Arc<Mutex<Screen>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
+    master: Box<dyn portable_pty::MasterPty + Send>,
     dir: tempfile::TempDir,
 }
 
@@ -26,6 +27,11 @@ const COLS: u16 = 120;
 
 impl Console {
     fn start() -> Self {
+        Self::start_with(&[], &[])
+    }
+
+    /// Starts the console with extra arguments and environment variables.
+    fn start_with(args: &[&str], env: &[(&str, &str)]) -> Self {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -37,8 +43,9 @@ impl Console {
         let dir = tempfile::tempdir().unwrap();
         let bin = env!("CARGO_BIN_EXE_mtls-console");
         // After the console exits, record its exit code and the terminal's mode.
+        let extra: String = args.iter().map(|a| format!(" '{a}'")).collect();
         let script = format!(
-            "'{bin}' --save-keys '{d}'; echo $? > '{d}/code'; stty -a > '{d}/stty'",
+            "'{bin}' --save-keys '{d}'{extra}; echo $? > '{d}/code'; stty -a > '{d}/stty'",
             d = dir.path().display()
         );
         let mut cmd = CommandBuilder::new("sh");
@@ -49,6 +56,10 @@ impl Console {
         cmd.env("TERM", "xterm-256color");
         cmd.env("RUST_BACKTRACE", "1");
         cmd.env("MTLS_CONSOLE_LOG", dir.path().join("console.log"));
+        cmd.env("XDG_CONFIG_HOME", dir.path().join("config"));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = pty.slave.spawn_command(cmd).unwrap();
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().unwrap();
@@ -69,14 +80,57 @@ impl Console {
                 s.raw.extend_from_slice(&buf[..n]);
             }
         });
-        // Keep the master open for the child's lifetime.
-        std::mem::forget(pty.master);
         Console {
             screen,
             writer,
             child,
+            master: pty.master,
             dir,
         }
+    }
+
+    fn resize(&self, rows: u16, cols: u16) {
+        // The emulator first: a redraw for the new size must not be read at the old one.
+        let (r, c) = (rows.try_into().unwrap(), cols.try_into().unwrap());
+        self.screen.lock().unwrap().parser.set_size(r, c);
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+    }
+
+    /// Waits for the shell around the console to finish (the console exited).
+    fn wait_exit(&mut self) {
+        let until = Instant::now() + Duration::from_secs(30);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(
+                Instant::now() < until,
+                "the console did not exit:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Checks the terminal was given back: cooked mode, main screen.
+    fn assert_restored(&self) {
+        let stty = std::fs::read_to_string(self.dir.path().join("stty")).unwrap();
+        assert!(
+            stty.contains(" icanon") && stty.contains(" echo ") && !stty.contains("-icanon"),
+            "raw mode left on: {stty}"
+        );
+        // The last bytes may still be on their way from the pseudo-terminal.
+        self.wait_for("the main screen", Duration::from_secs(10), |s| {
+            !s.alternate_screen()
+        });
+        let screen = self.screen.lock().unwrap();
+        let raw = String::from_utf8_lossy(&screen.raw);
+        assert!(raw.contains("\x1b[?1049l"), "leaves the alternate screen");
+        assert!(!raw.contains("panicked"));
     }
 
     fn text(&self) -> String {
@@ -212,30 +266,12 @@ fn built_in_demo_from_start_to_quit() {
         s.contents().contains("Quit?")
     });
     c.send("y");
-    let until = Instant::now() + Duration::from_secs(30);
-    while c.child.try_wait().unwrap().is_none() {
-        assert!(
-            Instant::now() < until,
-            "the console did not exit:\n{}",
-            c.text()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    c.wait_exit();
     let code = std::fs::read_to_string(c.dir.path().join("code")).unwrap();
     assert_eq!(code.trim(), "0");
-    let stty = std::fs::read_to_string(c.dir.path().join("stty")).unwrap();
-    assert!(
-        stty.contains(" icanon") && stty.contains(" echo ") && !stty.contains("-icanon"),
-        "raw mode left on: {stty}"
-    );
+    c.assert_restored();
     let screen = c.screen.lock().unwrap();
-    assert!(
-        !screen.parser.screen().alternate_screen(),
-        "alternate screen left"
-    );
     let raw = String::from_utf8_lossy(&screen.raw);
-    assert!(raw.contains("\x1b[?1049l"), "leaves the alternate screen");
-    assert!(!raw.contains("panicked"));
     assert!(
         !raw.contains("PRIVATE KEY"),
         "a private key reached the screen"
@@ -245,4 +281,90 @@ fn built_in_demo_from_start_to_quit() {
         !log.contains("PRIVATE KEY"),
         "a private key reached the log"
     );
+}
+
+/// The console's own process: the child of the shell that runs it.
+fn console_pid(c: &Console) -> u32 {
+    let sh = c.child.process_id().unwrap();
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let children =
+            std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children")).unwrap_or_default();
+        if let Some(pid) = children.split_whitespace().next() {
+            return pid.parse().unwrap();
+        }
+        assert!(Instant::now() < until, "no console process under the shell");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Against a STOA database reached with a password: a scenario from its key,
+/// presenter mode, a resize storm down to 10x5 and back, then SIGTERM. The
+/// terminal is restored, and no secret reached the screen or the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_presenter_resizes_and_sigterm_keep_secrets_and_restore_the_terminal() {
+    let db = common::TestDb::new().await;
+    db.load_stoa_schema().await;
+    db.load_stoa_rows().await;
+    // Trust authentication ignores the password: it is there to be hidden.
+    let url = db.url.replace("postgres@", "postgres:Db-Pa55word-xyz@");
+    assert_ne!(url, db.url, "{}", db.url);
+    let (jwt, token) = ("jwt-S3cret-value-0123456789", "api-T0ken-value-9876543210");
+    let mut c = Console::start_with(
+        &["--db-url", &url],
+        &[("JWT_SECRET", jwt), ("API_TOKEN", token)],
+    );
+    c.wait_for("100 tiles", Duration::from_secs(60), |s| {
+        tiles(&s.contents()) == 100
+    });
+    assert!(c.text().contains("registry ●"), "{}", c.text());
+
+    // s, Enter: the full scenario; its step bar shows the step and what is next.
+    c.send("s");
+    c.wait_for("the scenario picker", Duration::from_secs(10), |s| {
+        s.contents().contains("Run a scenario")
+    });
+    c.send("\r");
+    c.wait_for("the warm-up step", Duration::from_secs(30), |s| {
+        s.contents().contains("2/4 Warm-up") && s.contents().contains("next: Live rotation")
+    });
+    c.send("p");
+    c.wait_for("presenter mode", Duration::from_secs(10), |s| {
+        s.contents().contains("binding successes") && !s.contents().contains("Binding counters")
+    });
+    c.send("N");
+    c.wait_for("the talk track", Duration::from_secs(10), |s| {
+        s.contents().contains("Traffic starts")
+    });
+
+    // A resize storm, down to 10x5 and back.
+    for i in 0..30u16 {
+        c.resize(10 + i * 3, 5 + i);
+    }
+    c.resize(5, 10);
+    c.wait_for("the enlarge message", Duration::from_secs(10), |s| {
+        s.contents().contains("enlarge")
+    });
+    c.resize(ROWS, COLS);
+    c.wait_for("the grid again", Duration::from_secs(10), |s| {
+        tiles(&s.contents()) == 100
+    });
+
+    // SIGTERM while the scenario's traffic runs.
+    let pid = console_pid(&c);
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    c.wait_exit();
+    c.assert_restored();
+    let screen = String::from_utf8_lossy(&c.screen.lock().unwrap().raw).into_owned();
+    let log = std::fs::read_to_string(c.dir.path().join("console.log")).unwrap_or_default();
+    assert!(
+        log.contains("console: first frame drawn"),
+        "the log was written"
+    );
+    for secret in ["Db-Pa55word-xyz", jwt, token] {
+        assert!(!screen.contains(secret), "{secret} reached the screen");
+        assert!(!log.contains(secret), "{secret} reached the log");
+    }
 }
