@@ -101,7 +101,8 @@ async fn a_hanging_or_garbled_control_plane_is_a_clear_error_within_its_timeout(
     mtls_console::init_tls();
     let token = Some(Secret::new("t"));
     let timeout = Duration::from_millis(700);
-    let cases: [(&[u8], fn(&ApiError) -> bool); 3] = [
+    type Check = fn(&ApiError) -> bool;
+    let cases: [(&[u8], Check); 3] = [
         (b"", |e| matches!(e, ApiError::Timeout(_))),
         (
             b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 9\r\n\r\n{not json",
