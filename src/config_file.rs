@@ -91,18 +91,7 @@ pub fn load(explicit: Option<&Path>) -> Result<(Option<PathBuf>, ConfigFile), Co
 
 /// Parses the file's text; errors say where (`line L, column C: …`), on one line.
 pub fn parse(text: &str) -> Result<ConfigFile, String> {
-    toml::from_str(text).map_err(|e| {
-        let at = e.span().map_or(String::new(), |s| {
-            let before = &text[..s.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            format!("line {line}, column {col}: ")
-        });
-        format!(
-            "{at}{}",
-            e.message().lines().next().unwrap_or("invalid TOML")
-        )
-    })
+    toml::from_str(text).map_err(|e| crate::text::toml_error(text, &e))
 }
 
 fn source(m: &ArgMatches, id: &str) -> Option<Source> {

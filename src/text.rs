@@ -27,6 +27,19 @@ pub fn truncate(s: &str, max: usize) -> String {
     out
 }
 
+/// A TOML error on one line: `line L, column C: what is wrong`.
+pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let at = e.span().map_or(String::new(), |s| {
+        let before = &text[..s.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!("line {line}, column {col}: ")
+    });
+    // toml's message may span lines; the first says what is wrong.
+    let what = e.message().lines().next().unwrap_or("invalid TOML");
+    format!("{at}{what}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ use crate::cli::ScenarioArgs;
 use crate::config::Settings;
 use crate::domain::token::TokenMinter;
 use crate::scenario::{self, Control, Event, Report, Stage, StepState, model};
+use crate::stack::StackHandle;
 
 pub async fn run(settings: &Settings, args: &ScenarioArgs) -> Result<()> {
     let dir = model::user_dir();
@@ -78,10 +79,7 @@ pub async fn run(settings: &Settings, args: &ScenarioArgs) -> Result<()> {
         }
     }
     let report = runner.await?;
-    let counters = target
-        .stack
-        .as_ref()
-        .map(|h| (h.metrics.successes(), h.metrics.failures("mismatch")));
+    let counters = target.stack.as_ref().map(StackHandle::binding_counters);
     if args.json {
         println!(
             "{}",

@@ -180,10 +180,7 @@ pub async fn run(settings: &Settings, args: &TrafficArgs) -> Result<()> {
         eprintln!();
     }
     let stats = handle.stop().await;
-    let counters = target
-        .stack
-        .as_ref()
-        .map(|h| (h.metrics.successes(), h.metrics.failures("mismatch")));
+    let counters = target.stack.as_ref().map(StackHandle::binding_counters);
     if args.json {
         println!(
             "{}",

@@ -176,50 +176,32 @@ enum Num {
 
 /// A scenario file that cannot be used, with the place of the problem.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("scenario {name}: {where_}{message}")]
+#[error("scenario {name}: {message}")]
 pub struct ScenarioError {
     pub name: String,
-    /// `line L, column C: ` when known.
-    pub where_: String,
     pub message: String,
 }
 
 impl Scenario {
     /// Parses a scenario file's text; `args` fill its parameters in order.
     pub fn parse(name: &str, text: &str, args: &[f64]) -> Result<Self, ScenarioError> {
-        let fail = |where_: String, message: String| ScenarioError {
+        let fail = |message: String| ScenarioError {
             name: name.to_string(),
-            where_,
             message,
         };
-        let file: FileScenario = toml::from_str(text).map_err(|e| {
-            let where_ = e.span().map_or(String::new(), |s| {
-                let (line, col) = line_col(text, s.start);
-                format!("line {line}, column {col}: ")
-            });
-            // toml's message may span lines; the first says what is wrong.
-            let message = e
-                .message()
-                .lines()
-                .next()
-                .unwrap_or("invalid TOML")
-                .to_string();
-            fail(where_, message)
-        })?;
+        let file: FileScenario =
+            toml::from_str(text).map_err(|e| fail(crate::text::toml_error(text, &e)))?;
         if args.len() > file.params.len() {
-            return Err(fail(
-                String::new(),
-                format!(
-                    "takes {} argument(s) ({}), {} given",
-                    file.params.len(),
-                    file.params
-                        .iter()
-                        .map(|p| p.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    args.len()
-                ),
-            ));
+            return Err(fail(format!(
+                "takes {} argument(s) ({}), {} given",
+                file.params.len(),
+                file.params
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                args.len()
+            )));
         }
         let value_of = |n: &Num, field: &str, step: usize| -> Result<f64, ScenarioError> {
             match n {
@@ -231,10 +213,7 @@ impl Scenario {
                         .iter()
                         .position(|q| q.name == key)
                         .ok_or_else(|| {
-                            fail(
-                                String::new(),
-                                format!("step {step}: {field} = {p:?} names no parameter"),
-                            )
+                            fail(format!("step {step}: {field} = {p:?} names no parameter"))
                         })?;
                     Ok(args.get(i).copied().unwrap_or(file.params[i].default))
                 }
@@ -244,21 +223,17 @@ impl Scenario {
         for (i, s) in file.steps.into_iter().enumerate() {
             let n = i + 1;
             let need = |v: &Option<Num>, field: &str| -> Result<f64, ScenarioError> {
-                let v = v.as_ref().ok_or_else(|| {
-                    fail(
-                        String::new(),
-                        format!("step {n} ({}): {field} is missing", s.title),
-                    )
-                })?;
+                let v = v
+                    .as_ref()
+                    .ok_or_else(|| fail(format!("step {n} ({}): {field} is missing", s.title)))?;
                 value_of(v, field, n)
             };
             let seconds = |field: &str| -> Result<Duration, ScenarioError> {
                 let v = need(&s.seconds, field)?;
                 if !(v > 0.0 && v <= 86_400.0) {
-                    return Err(fail(
-                        String::new(),
-                        format!("step {n}: seconds must be between 0 and 86400, not {v}"),
-                    ));
+                    return Err(fail(format!(
+                        "step {n}: seconds must be between 0 and 86400, not {v}"
+                    )));
                 }
                 Ok(Duration::from_secs_f64(v))
             };
@@ -273,14 +248,14 @@ impl Scenario {
                 "traffic" => {
                     let tps = need(&s.tps, "tps")?;
                     if !(crate::traffic::MIN_RATE..=crate::traffic::MAX_RATE).contains(&tps) {
-                        return Err(fail(
-                            String::new(),
-                            format!("step {n}: tps must be between 0.1 and 1000000, not {tps}"),
-                        ));
+                        return Err(fail(format!(
+                            "step {n}: tps must be between 0.1 and 1000000, not {tps}"
+                        )));
                     }
                     let mix = match &s.mix {
-                        Some(m) => Mix::parse(m)
-                            .map_err(|e| fail(String::new(), format!("step {n}: mix: {e}")))?,
+                        Some(m) => {
+                            Mix::parse(m).map_err(|e| fail(format!("step {n}: mix: {e}")))?
+                        }
                         None => Mix::default(),
                     };
                     Action::Traffic {
@@ -295,12 +270,9 @@ impl Scenario {
                         Some("any") => Pick::Any,
                         Some(p) if p.starts_with("client:") => Pick::Client(p[7..].to_string()),
                         Some(p) => {
-                            return Err(fail(
-                                String::new(),
-                                format!(
-                                    "step {n}: pick = {p:?}: use \"expiring\", \"any\" or \"client:ID\""
-                                ),
-                            ));
+                            return Err(fail(format!(
+                                "step {n}: pick = {p:?}: use \"expiring\", \"any\" or \"client:ID\""
+                            )));
                         }
                     },
                     grace: s.grace.clone().unwrap_or_else(|| "1h".into()),
@@ -309,12 +281,9 @@ impl Scenario {
                     duration: seconds("seconds")?,
                 },
                 other => {
-                    return Err(fail(
-                        String::new(),
-                        format!(
-                            "step {n}: do = {other:?}: a step does \"seed\", \"traffic\", \"rotate\" or \"wait\""
-                        ),
-                    ));
+                    return Err(fail(format!(
+                        "step {n}: do = {other:?}: a step does \"seed\", \"traffic\", \"rotate\" or \"wait\""
+                    )));
                 }
             };
             steps.push(Step {
@@ -325,7 +294,7 @@ impl Scenario {
             });
         }
         if steps.is_empty() {
-            return Err(fail(String::new(), "has no [[step]]".into()));
+            return Err(fail("has no [[step]]".into()));
         }
         Ok(Scenario {
             name: name.to_string(),
@@ -349,13 +318,6 @@ impl Scenario {
     }
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
-
 /// The folder users put their own scenarios in.
 pub fn user_dir() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("mtls-console").join("scenarios"))
@@ -366,7 +328,6 @@ pub fn user_dir() -> Option<PathBuf> {
 pub fn find(name: &str, dir: Option<&Path>) -> Result<(String, Source), ScenarioError> {
     let missing = |message: String| ScenarioError {
         name: name.to_string(),
-        where_: String::new(),
         message,
     };
     if name.contains('/') || name.ends_with(".toml") {
@@ -457,7 +418,7 @@ mod tests {
     #[test]
     fn errors_name_the_line_and_column_or_the_step() {
         let e = Scenario::parse("x", "title = \"t\"\n[[step]]\ntitle = 3\n", &[]).unwrap_err();
-        assert_eq!(e.where_, "line 3, column 9: ", "{e}");
+        assert!(e.message.starts_with("line 3, column 9: "), "{e}");
         assert!(!e.to_string().contains('\n'));
         let e = Scenario::parse(
             "x",

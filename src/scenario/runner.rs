@@ -152,18 +152,24 @@ pub async fn run(
         let state = match &step.action {
             Action::Seed { count } => result_state(stage.seed(*count).await),
             Action::Rotate { pick, grace } => result_state(stage.rotate(pick, grace).await),
-            Action::Traffic { tps, duration, mix } => {
-                let mut opts = TrafficOptions::new(
-                    stage.gateway.clone(),
-                    stage.profile.clone(),
-                    &stage.tenant,
-                    *tps,
-                );
-                opts.mix = mix.clone();
+            Action::Traffic { duration, .. } | Action::Wait { duration } => {
+                let traffic = match &step.action {
+                    Action::Traffic { tps, mix, .. } => {
+                        let mut opts = TrafficOptions::new(
+                            stage.gateway.clone(),
+                            stage.profile.clone(),
+                            &stage.tenant,
+                            *tps,
+                        );
+                        opts.mix = mix.clone();
+                        Some((stage.clone(), opts))
+                    }
+                    _ => None,
+                };
                 let before = report.traffic.clone();
                 let end = timed(
                     *duration,
-                    Some(&(stage.clone(), opts)),
+                    traffic.as_ref(),
                     &mut control,
                     skips,
                     &events,
@@ -172,27 +178,17 @@ pub async fn run(
                 )
                 .await;
                 let t = &report.traffic;
-                let summary = format!(
-                    "{} sent, {} passed, {} rejected, {} unexpected",
-                    t.sent - before.sent,
-                    t.passed - before.passed,
-                    t.rejected.values().sum::<u64>() - before.rejected.values().sum::<u64>(),
-                    t.unexpected - before.unexpected
-                );
+                let summary = match traffic {
+                    Some(_) => format!(
+                        "{} sent, {} passed, {} rejected, {} unexpected",
+                        t.sent - before.sent,
+                        t.passed - before.passed,
+                        t.rejected.values().sum::<u64>() - before.rejected.values().sum::<u64>(),
+                        t.unexpected - before.unexpected
+                    ),
+                    None => "waited".into(),
+                };
                 end_state(end, summary)
-            }
-            Action::Wait { duration } => {
-                let end = timed(
-                    *duration,
-                    None,
-                    &mut control,
-                    skips,
-                    &events,
-                    index,
-                    &mut report.traffic,
-                )
-                .await;
-                end_state(end, "waited".into())
             }
         };
         let aborted = control.borrow().abort;

@@ -108,6 +108,11 @@ pub struct StackHandle {
 }
 
 impl StackHandle {
+    /// The gateway's binding successes and mismatches, to set beside the engine's.
+    pub fn binding_counters(&self) -> (u64, u64) {
+        (self.metrics.successes(), self.metrics.failures("mismatch"))
+    }
+
     pub fn gateway_url(&self) -> String {
         format!("http://{}", self.gateway_addr)
     }

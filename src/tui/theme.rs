@@ -194,13 +194,7 @@ impl Theme {
 
     /// A user's palette: a built-in `base` with the colours it names replaced.
     pub fn from_toml(name: &str, text: &str) -> Result<Theme, String> {
-        let f: ThemeFile = toml::from_str(text).map_err(|e| {
-            e.message()
-                .lines()
-                .next()
-                .unwrap_or("invalid TOML")
-                .to_string()
-        })?;
+        let f: ThemeFile = toml::from_str(text).map_err(|e| crate::text::toml_error(text, &e))?;
         let mut t = match f.base.as_deref() {
             None => Self::dark(),
             Some(b) => Self::built_in()
