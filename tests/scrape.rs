@@ -145,11 +145,36 @@ async fn silent_http_error_and_oversized_targets_are_named() {
             held.push(s);
         }
     });
-    // A page far larger than the limit, sent by a real server.
-    let big = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(|| async { "x 1\n".repeat(2_000_000) }),
-    );
+    // Pages far larger than the limit, sent by a real server: one announced by
+    // its length, one of 50 MB streamed without a length (read up to the limit
+    // only), and one dripped a line every 100 ms (bounded by the timeout).
+    fn chunks(n: usize, every: Duration) -> axum::body::Body {
+        let s = futures::stream::unfold(0, move |i| async move {
+            if i == n {
+                return None;
+            }
+            if !every.is_zero() {
+                tokio::time::sleep(every).await;
+            }
+            let chunk = "x 1\n".repeat(16 * 1024);
+            Some((Ok::<_, std::io::Error>(chunk), i + 1))
+        });
+        axum::body::Body::from_stream(s)
+    }
+    let big = axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(|| async { "x 1\n".repeat(2_000_000) }),
+        )
+        // 800 chunks of 64 KiB: 50 MiB.
+        .route(
+            "/streamed",
+            axum::routing::get(|| async { chunks(800, Duration::ZERO) }),
+        )
+        .route(
+            "/drip",
+            axum::routing::get(|| async { chunks(1000, Duration::from_millis(100)) }),
+        );
     let big_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let big_url = url::Url::parse(&format!(
         "http://{}/metrics",
@@ -167,6 +192,14 @@ async fn silent_http_error_and_oversized_targets_are_named() {
     assert!(started.elapsed() < Duration::from_secs(5));
     let r = scrape::fetch(&client, &big_url, Duration::from_secs(5), 1 << 20).await;
     assert_eq!(r.unwrap_err(), ScrapeError::TooLarge(1 << 20));
+    let streamed = big_url.join("/streamed").unwrap();
+    let r = scrape::fetch(&client, &streamed, Duration::from_secs(5), 1 << 20).await;
+    assert_eq!(r.unwrap_err(), ScrapeError::TooLarge(1 << 20));
+    let drip = big_url.join("/drip").unwrap();
+    let started = Instant::now();
+    let r = scrape::fetch(&client, &drip, Duration::from_millis(500), 1 << 20).await;
+    assert_eq!(r.unwrap_err(), ScrapeError::Timeout(500));
+    assert!(started.elapsed() < Duration::from_secs(5));
     let r = scrape::fetch(&client, &not_found, Duration::from_secs(5), 1 << 20).await;
     assert_eq!(r.unwrap_err(), ScrapeError::Http(404));
     h.shutdown().await;
