@@ -7,6 +7,7 @@ pub mod config;
 pub mod config_file;
 pub mod control_plane;
 pub mod domain;
+pub mod gateway_log;
 pub mod logging;
 pub mod platform;
 pub mod scenario;

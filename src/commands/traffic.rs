@@ -294,6 +294,7 @@ pub fn summary_json(
         "sent": s.sent,
         "completed": s.completed,
         "dropped": s.dropped,
+        "connections": s.connections,
         "late": s.late,
         "by_intent": by_intent(s),
         "unexpected": s.unexpected,

@@ -443,6 +443,7 @@ impl Engine {
         {
             let mut s = self.stats.lock().unwrap_or_else(|p| p.into_inner());
             *s = Stats::new(start);
+            s.connections = workers.len();
         }
         let end = self.opts.duration.map(|d| start + d);
         let mut next = start;
@@ -459,6 +460,10 @@ impl Engine {
             // Requests still queued since the last round: the workers are too few.
             if !queue.is_empty() && workers.len() < connections {
                 workers.spawn(worker(self.link.clone(), taken.clone()));
+                self.stats
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .connections = workers.len();
             }
             let now = Instant::now();
             let now_utc = Utc::now();

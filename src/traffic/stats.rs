@@ -66,6 +66,8 @@ pub struct Stats {
     pub dropped: u64,
     /// Requests that started more than [`LATE_AFTER`] after their scheduled instant.
     pub late: u64,
+    /// Connection workers started (each holds one connection at a time).
+    pub connections: usize,
     pub by_intent: BTreeMap<Intent, BTreeMap<Outcome, u64>>,
     pub unexpected: u64,
     pub unexpected_by_intent: BTreeMap<Intent, u64>,
@@ -87,6 +89,7 @@ impl Stats {
             completed: 0,
             dropped: 0,
             late: 0,
+            connections: 0,
             by_intent: BTreeMap::new(),
             unexpected: 0,
             unexpected_by_intent: BTreeMap::new(),
