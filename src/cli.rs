@@ -87,6 +87,10 @@ pub struct GlobalArgs {
     #[arg(long, env = "MTLS_CONSOLE_LANG", global = true, default_value = "en", value_parser = ["en", "fr"])]
     pub lang: String,
 
+    /// Watch only: no traffic, no rotation, no seeding (for production gateways)
+    #[arg(long, env = "MTLS_CONSOLE_READONLY", global = true)]
+    pub readonly: bool,
+
     /// Config file (default: config.toml in the platform's config folder, if present)
     #[arg(long, env = "MTLS_CONSOLE_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -112,6 +116,8 @@ pub enum Command {
     Traffic(TrafficArgs),
     /// Run one of the runbook's scenarios (full, traffic-only, rotation) or your own
     Scenario(ScenarioArgs),
+    /// Which clients fail certificate binding, read from a gateway's JSON log
+    Failures(FailuresArgs),
     /// Print the effective settings and where each comes from (secrets hidden).
     ///
     /// The config file takes every global option by its long name, e.g.
@@ -120,6 +126,35 @@ pub enum Command {
     /// ([traffic] tps = 20). Flags win over environment variables, which win over
     /// the file.
     Config,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct FailuresArgs {
+    /// The gateway's log (legacy or current gateway), or - for standard input
+    #[arg(long, value_name = "PATH")]
+    pub gateway_log: String,
+    /// Only events of the last DURATION (30s, 10m, 2h, 1d)
+    #[arg(long, value_name = "DURATION", value_parser = parse_since)]
+    pub since: Option<std::time::Duration>,
+    /// Print the table as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_since(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?}: write it like 30s, 10m, 2h or 1d"))?;
+    let secs = match unit {
+        "s" | "" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("{s:?}: the unit is s, m, h or d")),
+    };
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 #[derive(Debug, Args, Clone)]

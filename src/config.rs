@@ -340,6 +340,16 @@ impl Settings {
     }
 }
 
+/// Whether a service URL points at this machine (`localhost` or a loopback address).
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod settings_tests {
     use super::*;
@@ -349,6 +359,19 @@ mod settings_tests {
         GlobalArgs {
             tenant: "acme".into(),
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn loopback_urls() {
+        for (u, l) in [
+            ("http://localhost:8080", true),
+            ("http://127.0.0.1:8080", true),
+            ("http://[::1]:8080", true),
+            ("http://gateway.prod.example:8080", false),
+            ("http://10.0.0.5", false),
+        ] {
+            assert_eq!(is_loopback(&Url::parse(u).unwrap()), l, "{u}");
         }
     }
 

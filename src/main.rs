@@ -68,11 +68,26 @@ async fn run(
     }
     let mut settings = Settings::from_args(&cli.global)?;
     settings.extra_warnings = file_warnings;
+    if cli.global.readonly
+        && let Some((name, would)) = match &cli.command {
+            Some(Command::Seed(_)) => Some(("seed", "write to the registry")),
+            Some(Command::Traffic(_)) => Some(("traffic", "send traffic")),
+            Some(Command::Scenario(a)) if !a.list => {
+                Some(("scenario", "send traffic, rotate and seed"))
+            }
+            _ => None,
+        }
+    {
+        color_eyre::eyre::bail!(
+            "`{name}` would {would}, and --readonly (MTLS_CONSOLE_READONLY) is set: drop --readonly to run it"
+        );
+    }
     let Some(command) = cli.command else {
         // The console shows its warnings in its own header.
         let opts = tui::Options {
             save_keys: cli.global.save_keys.clone(),
             theme: cli.global.theme.clone(),
+            readonly: cli.global.readonly,
             lang: cli.global.lang.clone(),
         };
         return tui::run(&settings, opts).await;
@@ -89,6 +104,7 @@ async fn run(
         Command::Metrics(args) => commands::metrics::run(&settings, &args).await,
         Command::Traffic(args) => commands::traffic::run(&settings, &args).await,
         Command::Scenario(args) => commands::scenario::run(&settings, &args).await,
+        Command::Failures(args) => commands::failures::run(&settings, &args).await,
         Command::Config => Ok(()),
     }
 }

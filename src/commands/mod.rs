@@ -2,6 +2,7 @@
 
 pub mod clients;
 pub mod config;
+pub mod failures;
 pub mod metrics;
 pub mod scenario;
 pub mod seed;

@@ -46,6 +46,8 @@ pub struct Options {
     pub theme: Option<String>,
     /// Talk-track language (`fr` or `en`).
     pub lang: String,
+    /// No traffic, rotation or seeding (`--readonly`).
+    pub readonly: bool,
 }
 
 /// The config folder's `themes/`.
@@ -94,6 +96,16 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
     let builtin = settings.uses_builtin_stack();
     let mut app = App::new(builtin, &settings.tenant, Instant::now(), Utc::now());
     app.theme_count = themes.len();
+    app.readonly = opts.readonly;
+    if !opts.readonly
+        && let Some(gw) = &settings.gateway_url
+        && !crate::config::is_loopback(gw)
+    {
+        app.update(Msg::Notice(format!(
+            "{} is not on loopback: consider --readonly to watch without sending traffic",
+            redact_url(gw.as_str())
+        )));
+    }
     app.lang = opts.lang.clone();
     app.scenarios = scenario::model::names(scenario::model::user_dir().as_deref());
     if let Some(name) = &opts.theme {
