@@ -17,6 +17,12 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Follow a gateway's JSON log to see which clients fail binding (PATH, or - for stdin)
+    #[arg(long, value_name = "PATH")]
+    pub gateway_log: Option<String>,
+    /// Read the followed gateway log from its start instead of its end
+    #[arg(long, requires = "gateway_log")]
+    pub from_start: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -86,6 +92,10 @@ pub struct GlobalArgs {
     /// Language of the scenarios' talk track
     #[arg(long, env = "MTLS_CONSOLE_LANG", global = true, default_value = "en", value_parser = ["en", "fr"])]
     pub lang: String,
+
+    /// Highest traffic rate allowed (default: 100 for a gateway off loopback, else none)
+    #[arg(long, env = "MTLS_CONSOLE_MAX_TPS", global = true, value_name = "RATE")]
+    pub max_tps: Option<f64>,
 
     /// Watch only: no traffic, no rotation, no seeding (for production gateways)
     #[arg(long, env = "MTLS_CONSOLE_READONLY", global = true)]

@@ -266,6 +266,8 @@ pub struct Settings {
     pub jwt_secret: Secret,
     pub jwt_secret_source: SecretSource,
     pub api_token: Option<Secret>,
+    /// `--max-tps`.
+    pub max_tps: Option<f64>,
     /// Warnings found before the settings (an exposed config file, say).
     pub extra_warnings: Vec<String>,
 }
@@ -318,6 +320,7 @@ impl Settings {
             jwt_secret,
             jwt_secret_source,
             api_token: non_empty(&args.api_token).map(Secret::new),
+            max_tps: args.max_tps,
             extra_warnings: Vec::new(),
         })
     }
@@ -338,6 +341,11 @@ impl Settings {
         }
         out
     }
+}
+
+/// The traffic rate's ceiling: `--max-tps`, else 100 for a gateway off loopback.
+pub fn max_rate(max_tps: Option<f64>, gateway: Option<&Url>) -> Option<f64> {
+    max_tps.or_else(|| gateway.filter(|g| !is_loopback(g)).map(|_| 100.0))
 }
 
 /// Whether a service URL points at this machine (`localhost` or a loopback address).

@@ -88,6 +88,11 @@ async fn run(
             save_keys: cli.global.save_keys.clone(),
             theme: cli.global.theme.clone(),
             readonly: cli.global.readonly,
+            max_tps: cli.global.max_tps,
+            gateway_log: cli
+                .gateway_log
+                .as_deref()
+                .map(|p| mtls_console::gateway_log::Source::new(p, cli.from_start)),
             lang: cli.global.lang.clone(),
         };
         return tui::run(&settings, opts).await;

@@ -368,3 +368,100 @@ async fn scenario_presenter_resizes_and_sigterm_keep_secrets_and_restore_the_ter
         assert!(!log.contains(secret), "{secret} reached the log");
     }
 }
+
+/// An operator's console: read-only against a running gateway, following its log.
+/// The keys that write do nothing, and exactly the clients the gateway refused
+/// carry a flag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readonly_follows_the_gateway_log_and_flags_exactly_the_refused_clients() {
+    use mtls_console::domain::token::{DEMO_SECRET, TokenMinter};
+    use mtls_console::secret::Secret;
+    use mtls_console::stack::{self, StackOptions};
+    use mtls_console::store::{OpenMode, Registry};
+    use mtls_console::traffic::{self, TrafficOptions, profile::Profile};
+
+    mtls_console::init_tls();
+    let dir = tempfile::tempdir().unwrap();
+    let (log, db) = (dir.path().join("gateway.log"), dir.path().join("reg.db"));
+    let db_url = format!("sqlite://{}", db.display());
+    let target = mtls_console::config::DbTarget::parse(&db_url).unwrap();
+    let registry = Registry::open(&target, OpenMode::CreateIfMissing)
+        .await
+        .unwrap();
+    registry
+        .seed("acme", 100, chrono::Utc::now())
+        .await
+        .unwrap();
+    let opts = StackOptions {
+        gateway_log: Some(log.clone()),
+        ..StackOptions::loopback("acme", Secret::new(DEMO_SECRET))
+    };
+    let h = stack::start(registry.clone(), opts).await.unwrap();
+    let mut o = TrafficOptions::new(
+        url::Url::parse(&h.gateway_url()).unwrap(),
+        Profile::legacy(),
+        "acme",
+        100.0,
+    );
+    o.duration = Some(Duration::from_millis(500));
+    let minter = TokenMinter::new(&Secret::new(DEMO_SECRET)).unwrap();
+    let s = traffic::start(registry.clone(), minter, o).finish().await;
+    let refused = s
+        .per_client
+        .values()
+        .filter(|a| a.counts.failed > 0)
+        .count();
+    assert!(refused > 0);
+
+    let gw = h.gateway_url();
+    let log_path = log.to_str().unwrap().to_string();
+    let mut c = Console::start_with(
+        &[
+            "--readonly",
+            "--gateway-url",
+            &gw,
+            "--db-url",
+            &db_url,
+            "--gateway-log",
+            &log_path,
+            "--from-start",
+        ],
+        &[],
+    );
+    c.wait_for("the failing clients", Duration::from_secs(60), |s| {
+        tiles(&s.contents()) == 100 && s.contents().contains("Failing now")
+    });
+    let flags_in_grid = |s: &vt100::Screen| {
+        (0..ROWS)
+            .flat_map(|r| (0..COLS - 42).map(move |col| (r, col)))
+            .filter(|&(r, col)| s.cell(r, col).is_some_and(|x| x.contents() == "⚑"))
+            .count()
+    };
+    c.wait_for(
+        "one flag per refused client",
+        Duration::from_secs(30),
+        |s| flags_in_grid(s) == refused,
+    );
+    let text = c.text();
+    assert!(text.contains("READ-ONLY"), "{text}");
+    assert!(!text.contains(" t traffic"), "no traffic key hint: {text}");
+
+    // t, r and s (which could seed) do nothing.
+    c.send("t");
+    c.send("\x1b[C");
+    c.send("r");
+    c.send("s");
+    c.send("?");
+    c.wait_for("the help overlay", Duration::from_secs(10), |s| {
+        s.contents().contains("Keys")
+    });
+    let text = c.text();
+    assert!(!text.contains("Rotate certificate") && !text.contains("Run a scenario"));
+    assert!(!text.contains("Traffic running"), "{text}");
+    let before = h.binding_counters();
+    c.send("\x1bq");
+    c.wait_exit();
+    c.assert_restored();
+    assert_eq!(h.binding_counters(), before, "no request was sent");
+    h.shutdown().await;
+}

@@ -132,6 +132,14 @@ pub async fn run(settings: &Settings, args: &TrafficArgs) -> Result<()> {
     if let Some(w) = profile.exempt_warning(&profile.path) {
         eprintln!("warning: {w}");
     }
+    let cap = crate::config::max_rate(settings.max_tps, settings.gateway_url.as_ref());
+    if let Some(cap) = cap.filter(|c| args.tps > *c) {
+        bail!(
+            "--tps {} is above the cap of {cap}/s for {}: pass --max-tps to raise it",
+            args.tps,
+            target.gateway.host_str().unwrap_or("this gateway")
+        );
+    }
     let mut opts = TrafficOptions::new(target.gateway.clone(), profile, &settings.tenant, args.tps);
     opts.mix = args.mix.clone();
     opts.duration = args.duration.map(Duration::from_secs_f64);

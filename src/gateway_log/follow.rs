@@ -55,7 +55,11 @@ pub fn start(source: Source, tx: mpsc::Sender<Vec<String>>) {
 }
 
 fn read_stdin(tx: &mpsc::Sender<Vec<String>>) {
-    let mut reader = std::io::BufReader::with_capacity(64 * 1024, std::io::stdin());
+    read_stream(std::io::stdin(), tx);
+}
+
+fn read_stream(input: impl Read, tx: &mpsc::Sender<Vec<String>>) {
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, input);
     let (mut batch, mut line) = (Vec::new(), String::new());
     loop {
         line.clear();
@@ -219,6 +223,29 @@ mod tests {
         // follower looks).
         std::fs::write(&path, "cut\n").unwrap();
         assert_eq!(take(&mut rx, 1), ["cut"]);
+    }
+
+    #[test]
+    fn a_stream_is_read_to_its_end_in_batches() {
+        let text: String = (0..10_000).map(|i| format!("line {i}\n")).collect();
+        let (tx, mut rx) = mpsc::channel(10_000);
+        read_stream(std::io::Cursor::new(text.into_bytes()), &tx);
+        drop(tx);
+        let mut got = Vec::new();
+        let mut batches = 0;
+        while let Ok(b) = rx.try_recv() {
+            batches += 1;
+            got.extend(b);
+        }
+        assert_eq!(got.len(), 10_000);
+        assert_eq!(
+            (got[0].as_str(), got[9_999].as_str()),
+            ("line 0", "line 9999")
+        );
+        assert!(
+            batches < 100,
+            "buffered lines travel together: {batches} batches"
+        );
     }
 
     #[test]

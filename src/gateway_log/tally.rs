@@ -75,7 +75,7 @@ pub struct Recent {
     pub what: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ClientFailures {
     pub failures: BTreeMap<String, u64>,
     pub successes: u64,

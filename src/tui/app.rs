@@ -13,6 +13,7 @@ use super::layout;
 use crate::control_plane::Grace;
 pub use crate::control_plane::parse_grace;
 use crate::domain::{Client, Fingerprint, Health};
+use crate::gateway_log::ClientFailures;
 pub use crate::scenario::StepState;
 use crate::scenario::model::Notes;
 use crate::scrape::BindingSnapshot;
@@ -49,6 +50,51 @@ pub enum Msg {
     StartFailed(String),
     Notice(String),
     Scenario(ScenarioMsg),
+    /// What the followed gateway log says about each client.
+    GatewayLog(Box<LogView>),
+}
+
+/// The gateway log's per-client failures, as the grid and panels show them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogView {
+    /// Clients with failures, worst in the last minutes first: id, counts, and
+    /// failures in the last [`crate::gateway_log::tally::NOW_MINUTES`] minutes.
+    pub failing: Vec<(String, ClientFailures, u64)>,
+    pub unattributed: u64,
+    pub unattributed_subjects: Vec<(String, u64)>,
+    pub events: u64,
+    pub skipped: u64,
+}
+
+impl LogView {
+    pub fn from_tally(t: &crate::gateway_log::Tally, now: DateTime<Utc>) -> Self {
+        let mut subjects: Vec<(String, u64)> = t
+            .unattributed_subjects
+            .iter()
+            .map(|(s, n)| (s.clone(), *n))
+            .collect();
+        subjects.sort_by_key(|(s, n)| (std::cmp::Reverse(*n), s.clone()));
+        subjects.truncate(5);
+        Self {
+            failing: t
+                .failing(now)
+                .into_iter()
+                .map(|(id, c)| (id.to_string(), c.clone(), c.recent_failures(now)))
+                .collect(),
+            unattributed: t.unattributed,
+            unattributed_subjects: subjects,
+            events: t.binding_lines,
+            skipped: t.other_json_lines + t.not_json_lines,
+        }
+    }
+
+    /// A client's entry, if the log shows it failing.
+    pub fn client(&self, id: &str) -> Option<(&ClientFailures, u64)> {
+        self.failing
+            .iter()
+            .find(|(c, _, _)| c == id)
+            .map(|(_, f, n)| (f, *n))
+    }
 }
 
 /// News from a running scenario.
@@ -138,6 +184,8 @@ pub enum Overlay {
     ConfirmQuit,
     Filter,
     PickScenario(usize),
+    /// Traffic to a gateway that is not the built-in one: asked first.
+    ConfirmTraffic,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,6 +291,12 @@ pub struct App {
     /// Index into the console's themes (`T` cycles).
     pub theme: usize,
     pub theme_count: usize,
+    /// Set while a gateway log is followed (`--gateway-log`).
+    pub log: Option<LogView>,
+    /// The traffic rate's ceiling (`--max-tps`; 100 for a gateway off loopback).
+    pub max_rate: Option<f64>,
+    /// The gateway's host, named when traffic to it is confirmed.
+    pub gateway_host: String,
     rng: u64,
 }
 
@@ -280,6 +334,9 @@ impl App {
             lang: "en".into(),
             theme: 0,
             theme_count: 1,
+            log: None,
+            max_rate: None,
+            gateway_host: String::new(),
             rng: 0x9e37_79b9_7f4a_7c15,
         }
     }
@@ -421,6 +478,10 @@ impl App {
                 vec![]
             }
             Msg::Scenario(m) => self.on_scenario(m),
+            Msg::GatewayLog(v) => {
+                self.log = Some(*v);
+                vec![]
+            }
         }
     }
 
@@ -522,6 +583,14 @@ impl App {
                     _ => {}
                 }
                 return vec![];
+            }
+            Overlay::ConfirmTraffic => {
+                self.overlay = Overlay::None;
+                if matches!(k.code, KeyCode::Enter | KeyCode::Char('y')) {
+                    self.traffic.running = true;
+                    return vec![Effect::StartTraffic { rate: self.rate }];
+                }
+                return if ctrl_c { self.quit() } else { vec![] };
             }
             Overlay::Help | Overlay::Detail(_) => {
                 if ctrl_c || k.code == KeyCode::Char('q') {
@@ -630,6 +699,9 @@ impl App {
                 } else if !self.ready {
                     self.say(Level::Error, "not ready yet: the services are starting");
                     vec![]
+                } else if !self.builtin {
+                    self.overlay = Overlay::ConfirmTraffic;
+                    vec![]
                 } else {
                     self.traffic.running = true;
                     vec![Effect::StartTraffic { rate: self.rate }]
@@ -699,7 +771,7 @@ impl App {
             .position(|r| *r >= self.rate)
             .unwrap_or(RATE_STEPS.len() - 1);
         let next = (pos as i32 + dir).clamp(0, RATE_STEPS.len() as i32 - 1) as usize;
-        self.rate = RATE_STEPS[next];
+        self.rate = RATE_STEPS[next].min(self.max_rate.unwrap_or(f64::INFINITY));
         if self.traffic.running {
             vec![Effect::SetRate(self.rate)]
         } else {

@@ -413,3 +413,38 @@ fn readonly_hides_scenarios() {
     assert!(app.update(key('s')).is_empty());
     assert_eq!(app.overlay, Overlay::None);
 }
+
+#[test]
+fn traffic_to_another_gateway_is_confirmed_and_capped() {
+    let mut app = fixtures::app(100);
+    app.builtin = false;
+    app.max_rate = Some(100.0);
+    app.gateway_host = "gw.prod.example".into();
+    assert!(app.update(key('t')).is_empty(), "asks first");
+    assert_eq!(app.overlay, Overlay::ConfirmTraffic);
+    assert!(app.update(key('x')).is_empty(), "any other key cancels");
+    assert!(!app.traffic.running);
+    app.update(key('t'));
+    assert_eq!(
+        app.update(key('y')),
+        vec![Effect::StartTraffic { rate: 10.0 }]
+    );
+    for _ in 0..10 {
+        app.update(key('+'));
+    }
+    assert_eq!(app.rate, 100.0, "the cap holds");
+}
+
+#[test]
+fn the_gateway_log_view_reaches_the_app() {
+    let mut app = fixtures::app(100);
+    let view = LogView {
+        failing: vec![("id-1".into(), Default::default(), 3)],
+        unattributed: 2,
+        ..Default::default()
+    };
+    app.update(Msg::GatewayLog(Box::new(view.clone())));
+    assert_eq!(app.log.as_ref(), Some(&view));
+    assert_eq!(view.client("id-1").map(|(_, n)| n), Some(3));
+    assert!(view.client("id-2").is_none());
+}

@@ -48,6 +48,10 @@ pub struct Options {
     pub lang: String,
     /// No traffic, rotation or seeding (`--readonly`).
     pub readonly: bool,
+    /// A gateway log to follow (`--gateway-log`).
+    pub gateway_log: Option<crate::gateway_log::Source>,
+    /// `--max-tps`.
+    pub max_tps: Option<f64>,
 }
 
 /// The config folder's `themes/`.
@@ -97,6 +101,14 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
     let mut app = App::new(builtin, &settings.tenant, Instant::now(), Utc::now());
     app.theme_count = themes.len();
     app.readonly = opts.readonly;
+    app.max_rate = crate::config::max_rate(opts.max_tps, settings.gateway_url.as_ref());
+    app.rate = app.rate.min(app.max_rate.unwrap_or(f64::INFINITY));
+    app.gateway_host = settings
+        .gateway_url
+        .as_ref()
+        .map_or("the built-in gateway".into(), |g| {
+            g.host_str().unwrap_or_default().to_string()
+        });
     if !opts.readonly
         && let Some(gw) = &settings.gateway_url
         && !crate::config::is_loopback(gw)
@@ -138,7 +150,12 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
     tokio::spawn(read_input(tx.clone()));
     let (backend_tx, mut backend_rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(start_backend(settings.clone(), tx.clone(), backend_tx));
+    tokio::spawn(start_backend(
+        settings.clone(),
+        opts.gateway_log.clone(),
+        tx.clone(),
+        backend_tx,
+    ));
     let mut backend: Option<Backend> = None;
     let mut stop_signal = Box::pin(crate::platform::wait_for_stop());
     let mut tick = tokio::time::interval(IDLE_TICK);
@@ -268,10 +285,11 @@ async fn read_input(tx: mpsc::Sender<Msg>) {
 
 async fn start_backend(
     settings: Settings,
+    log: Option<crate::gateway_log::Source>,
     tx: mpsc::Sender<Msg>,
     ready: tokio::sync::oneshot::Sender<Backend>,
 ) {
-    match open_backend(&settings, &tx).await {
+    match open_backend(&settings, log, &tx).await {
         Ok(b) => {
             let _ = tx
                 .send(Msg::Ready {
@@ -294,7 +312,11 @@ async fn start_backend(
     }
 }
 
-async fn open_backend(settings: &Settings, tx: &mpsc::Sender<Msg>) -> Result<Backend> {
+async fn open_backend(
+    settings: &Settings,
+    log: Option<crate::gateway_log::Source>,
+    tx: &mpsc::Sender<Msg>,
+) -> Result<Backend> {
     let target = crate::commands::traffic::target(settings).await?;
     let api = target.control_plane(settings, Duration::from_secs(5))?;
     let crate::commands::traffic::Target {
@@ -325,6 +347,15 @@ async fn open_backend(settings: &Settings, tx: &mpsc::Sender<Msg>) -> Result<Bac
                 }
             }
         });
+    }
+    if let Some(source) = log {
+        tokio::spawn(follow_gateway_log(
+            source,
+            registry.clone(),
+            settings.tenant.clone(),
+            tx.clone(),
+            stopped.clone(),
+        ));
     }
     // The binding panel: the gateway's /metrics.
     {
@@ -357,6 +388,56 @@ async fn open_backend(settings: &Settings, tx: &mpsc::Sender<Msg>) -> Result<Bac
         scenario_stats_tx,
         stop,
     })
+}
+
+/// Follows the gateway's log: lines are read on a thread of their own, tallied
+/// here, and the console gets a view at most once a second (or every 5 s while
+/// nothing new arrives, so "failing now" ages).
+async fn follow_gateway_log(
+    source: crate::gateway_log::Source,
+    registry: Registry,
+    tenant: String,
+    tx: mpsc::Sender<Msg>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    use crate::gateway_log::{Attributor, Tally, follow};
+    let (lines_tx, mut lines) = mpsc::channel(64);
+    follow::start(source, lines_tx);
+    let mut who = Attributor::new(&registry.list(&tenant).await.unwrap_or_default());
+    let mut tally = Tally::default();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut reattribute = tokio::time::interval(Duration::from_secs(10));
+    let (mut changed, mut quiet, mut open) = (true, 0, true);
+    loop {
+        tokio::select! {
+            batch = lines.recv(), if open => {
+                // None: standard input ended; what was read stays on screen.
+                open = batch.is_some();
+                let now = Utc::now();
+                for line in batch.into_iter().flatten() {
+                    tally.add_line(&line, &who, now, None);
+                }
+                changed = true;
+            }
+            _ = tick.tick() => {
+                quiet += 1;
+                if changed || quiet >= 5 {
+                    let view = app::LogView::from_tally(&tally, Utc::now());
+                    if tx.send(Msg::GatewayLog(Box::new(view))).await.is_err() {
+                        return;
+                    }
+                    (changed, quiet) = (false, 0);
+                }
+            }
+            // New clients and rotations change who a fingerprint belongs to.
+            _ = reattribute.tick() => {
+                if let Ok(list) = registry.list(&tenant).await {
+                    who = Attributor::new(&list);
+                }
+            }
+            _ = stopped.changed() => return,
+        }
+    }
 }
 
 /// Carries out one effect without waiting on I/O.

@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Sparkline, Wrap};
 
-use super::app::{App, Level, Overlay};
+use super::app::{App, Level, LogView, Overlay};
 use super::keys::{self, KEYS};
 use super::layout::{self, MIN_HEIGHT, MIN_WIDTH};
 use super::presenter;
@@ -46,9 +46,17 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
     if app.presenter {
         presenter::big_numbers(f, app, theme, a.big);
     } else {
-        let [binding_area, traffic_area] =
-            Layout::vertical([Constraint::Min(10), Constraint::Length(9)]).areas(a.side);
+        let log_rows = if app.log.is_some() { 9 } else { 0 };
+        let [binding_area, log_area, traffic_area] = Layout::vertical([
+            Constraint::Min(10),
+            Constraint::Length(log_rows),
+            Constraint::Length(9),
+        ])
+        .areas(a.side);
         binding_panel(f, app, theme, binding_area);
+        if let Some(log) = &app.log {
+            failing_panel(f, app, log, theme, log_area);
+        }
         traffic_panel(f, app, theme, traffic_area);
     }
     if app.show_notes {
@@ -76,6 +84,25 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
             ],
             60,
         ),
+        Overlay::ConfirmTraffic => {
+            let cap = app
+                .max_rate
+                .map_or(String::new(), |m| format!(" (capped at {m}/s, --max-tps)"));
+            dialog(
+                f,
+                theme,
+                "Send traffic?",
+                vec![
+                    Line::from(format!(
+                        "To {} at {}/s{cap}: 80 % valid, 20 % refused by design.",
+                        printable(&app.gateway_host),
+                        app.rate
+                    )),
+                    Line::from("y / Enter: start      any other key: cancel"),
+                ],
+                72,
+            );
+        }
         Overlay::PickScenario(i) => {
             let mut lines: Vec<Line> = app
                 .scenarios
@@ -271,6 +298,18 @@ fn grid(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             let x = cell.x + (cell.width.saturating_sub(text.chars().count() as u16)) / 2;
             buf.set_string(x, y, &text, style);
         }
+        if app
+            .log
+            .as_ref()
+            .and_then(|l| l.client(&c.id))
+            .is_some_and(|(_, recent)| recent > 0)
+            && cell.width > 2
+        {
+            // Failing now, says the gateway's log: a flag in the corner keeps
+            // the health colour readable.
+            let flag = style.add_modifier(Modifier::BOLD);
+            buf.set_string(cell.x + cell.width - 1, cell.y, "⚑", flag);
+        }
         if is_selected {
             // Corners mark the selection without hiding the health colour.
             let sel = Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED);
@@ -447,8 +486,11 @@ fn traffic_panel(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     };
     let lines = vec![
         Line::from(format!(
-            "rate {}/s   achieved {:.1}/s",
-            app.rate, t.achieved
+            "rate {}/s   achieved {:.1}/s{}",
+            app.rate,
+            t.achieved,
+            app.max_rate
+                .map_or(String::new(), |m| format!("   cap {m}/s"))
         )),
         Line::styled("mix 80 % valid, 10 % header, 10 % JWT", theme.fg(theme.dim)),
         Line::from(vec![
@@ -467,6 +509,55 @@ fn traffic_panel(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         )),
     ];
     f.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// Clients the gateway's log shows failing, the most in the last minutes first.
+fn failing_panel(f: &mut Frame, app: &App, log: &LogView, theme: &Theme, area: Rect) {
+    let block = panel(
+        theme,
+        Span::styled(
+            " Failing now (gateway log, 5 min) ",
+            theme.fg(theme.text).add_modifier(Modifier::BOLD),
+        ),
+    );
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let name = |id: &str| app.client(id).map_or(id.to_string(), |c| c.name.clone());
+    let mut lines: Vec<Line> = log
+        .failing
+        .iter()
+        .filter(|(_, _, recent)| *recent > 0)
+        .take(inner.height.saturating_sub(1) as usize)
+        .map(|(id, c, recent)| {
+            let top = c
+                .failures
+                .iter()
+                .max_by_key(|(_, n)| **n)
+                .map_or(String::new(), |(r, _)| r.clone());
+            Line::from(vec![
+                Span::styled(format!("⚑ {recent:>5} "), theme.fg(theme.bad)),
+                Span::styled(
+                    format!("{:<24} ", truncate(&printable(&name(id)), 24)),
+                    theme.fg(theme.text),
+                ),
+                Span::styled(truncate(&top, 16), theme.fg(theme.dim)),
+            ])
+        })
+        .collect();
+    if lines.is_empty() {
+        lines.push(Line::styled(
+            "no binding failure in the last 5 minutes",
+            theme.fg(theme.dim),
+        ));
+    }
+    lines.push(Line::styled(
+        format!(
+            "{} events · {} unattributed · {} lines skipped",
+            log.events, log.unattributed, log.skipped
+        ),
+        theme.fg(theme.dim),
+    ));
+    f.render_widget(Paragraph::new(lines), inner);
 }
 
 fn footer(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
@@ -658,6 +749,29 @@ fn detail(f: &mut Frame, app: &App, theme: &Theme, c: &Client) {
     }
     for p in &c.problems {
         lines.push(Line::styled(format!(" ⚠ {p}"), theme.fg(theme.warn)));
+    }
+    if let Some((log, recent)) = app.log.as_ref().and_then(|l| l.client(&c.id)) {
+        let reasons: Vec<String> = log
+            .failures
+            .iter()
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
+        lines.push(Line::styled(
+            format!(
+                " gateway log: {} failures ({}), {recent} in the last 5 min, {} verified",
+                log.total(),
+                reasons.join(", "),
+                log.successes
+            ),
+            theme.fg(theme.bad),
+        ));
+        // The latest events, newest first.
+        for e in log.recent.iter().rev().take(5) {
+            lines.push(Line::styled(
+                format!("   {}  {}", e.at.format("%H:%M:%S%.3f"), e.what),
+                theme.fg(theme.dim),
+            ));
+        }
     }
     lines.push(Line::styled(" r rotate · Esc close", theme.fg(theme.dim)));
     dialog(f, theme, "Client", lines, 96);
