@@ -374,38 +374,8 @@ async fn scenario_presenter_resizes_and_sigterm_keep_secrets_and_restore_the_ter
 /// carry a flag.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readonly_follows_the_gateway_log_and_flags_exactly_the_refused_clients() {
-    use mtls_console::domain::token::{DEMO_SECRET, TokenMinter};
-    use mtls_console::secret::Secret;
-    use mtls_console::stack::{self, StackOptions};
-    use mtls_console::store::{OpenMode, Registry};
-    use mtls_console::traffic::{self, TrafficOptions, profile::Profile};
-
-    mtls_console::init_tls();
-    let dir = tempfile::tempdir().unwrap();
-    let (log, db) = (dir.path().join("gateway.log"), dir.path().join("reg.db"));
-    let db_url = format!("sqlite://{}", db.display());
-    let target = mtls_console::config::DbTarget::parse(&db_url).unwrap();
-    let registry = Registry::open(&target, OpenMode::CreateIfMissing)
-        .await
-        .unwrap();
-    registry
-        .seed("acme", 100, chrono::Utc::now())
-        .await
-        .unwrap();
-    let opts = StackOptions {
-        gateway_log: Some(log.clone()),
-        ..StackOptions::loopback("acme", Secret::new(DEMO_SECRET))
-    };
-    let h = stack::start(registry.clone(), opts).await.unwrap();
-    let mut o = TrafficOptions::new(
-        url::Url::parse(&h.gateway_url()).unwrap(),
-        Profile::legacy(),
-        "acme",
-        100.0,
-    );
-    o.duration = Some(Duration::from_millis(500));
-    let minter = TokenMinter::new(&Secret::new(DEMO_SECRET)).unwrap();
-    let s = traffic::start(registry.clone(), minter, o).finish().await;
+    let run = common::logged_traffic(100.0, Duration::from_millis(500)).await;
+    let (s, h, db_url, log) = (&run.stats, &run.stack, &run.db_url, &run.log);
     let refused = s
         .per_client
         .values()
@@ -421,7 +391,7 @@ async fn readonly_follows_the_gateway_log_and_flags_exactly_the_refused_clients(
             "--gateway-url",
             &gw,
             "--db-url",
-            &db_url,
+            db_url,
             "--gateway-log",
             &log_path,
             "--from-start",
@@ -463,5 +433,5 @@ async fn readonly_follows_the_gateway_log_and_flags_exactly_the_refused_clients(
     c.wait_exit();
     c.assert_restored();
     assert_eq!(h.binding_counters(), before, "no request was sent");
-    h.shutdown().await;
+    run.stack.shutdown().await;
 }

@@ -7,46 +7,14 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use mtls_console::domain::token::{DEMO_SECRET, TokenMinter};
 use mtls_console::gateway_log::{Attributor, Tally};
-use mtls_console::secret::Secret;
-use mtls_console::stack::{self, StackOptions};
-use mtls_console::store::{OpenMode, Registry};
-use mtls_console::traffic::profile::Profile;
-use mtls_console::traffic::{self, TrafficOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gateways_log_names_exactly_the_refused_clients() {
-    mtls_console::init_tls();
-    let dir = tempfile::tempdir().unwrap();
-    let (log, db) = (dir.path().join("gateway.log"), dir.path().join("reg.db"));
-    let db_url = format!("sqlite://{}", db.display());
-    let registry = Registry::open(
-        &mtls_console::config::DbTarget::parse(&db_url).unwrap(),
-        OpenMode::CreateIfMissing,
-    )
-    .await
-    .unwrap();
-    registry
-        .seed("acme", 100, chrono::Utc::now())
-        .await
-        .unwrap();
-    let opts = StackOptions {
-        gateway_log: Some(log.clone()),
-        ..StackOptions::loopback("acme", Secret::new(DEMO_SECRET))
-    };
-    let h = stack::start(registry.clone(), opts).await.unwrap();
-    let mut o = TrafficOptions::new(
-        url::Url::parse(&h.gateway_url()).unwrap(),
-        Profile::legacy(),
-        "acme",
-        200.0,
-    );
     // Few requests, so some clients see no refusal at all.
-    o.duration = Some(Duration::from_millis(600));
-    let minter = TokenMinter::new(&Secret::new(DEMO_SECRET)).unwrap();
-    let s = traffic::start(registry.clone(), minter, o).finish().await;
-    h.shutdown().await;
+    let run = common::logged_traffic(200.0, Duration::from_millis(600)).await;
+    let (s, registry, db_url, log) = (&run.stats, &run.registry, &run.db_url, &run.log);
+    run.stack.shutdown().await;
     let refused: BTreeMap<String, u64> = s
         .per_client
         .iter()
@@ -61,7 +29,7 @@ async fn the_gateways_log_names_exactly_the_refused_clients() {
     // In process: the log's attribution equals the engine's own accounting.
     let who = Attributor::new(&registry.list("acme").await.unwrap());
     let mut t = Tally::default();
-    for line in std::fs::read_to_string(&log).unwrap().lines() {
+    for line in std::fs::read_to_string(log).unwrap().lines() {
         t.add_line(line, &who, chrono::Utc::now(), None);
     }
     let from_log: BTreeMap<String, u64> = t
@@ -78,7 +46,7 @@ async fn the_gateways_log_names_exactly_the_refused_clients() {
     // The same through the command, from the file and from standard input.
     let run = |args: &[&str], stdin: Option<&std::path::Path>| {
         let mut cmd = common::console();
-        cmd.args(["failures", "--json", "--db-url", &db_url])
+        cmd.args(["failures", "--json", "--db-url", db_url])
             .args(args);
         if let Some(p) = stdin {
             cmd.stdin(std::fs::File::open(p).unwrap());
@@ -100,7 +68,7 @@ async fn the_gateways_log_names_exactly_the_refused_clients() {
     };
     let log_arg = log.to_str().unwrap();
     assert_eq!(run(&["--gateway-log", log_arg], None), refused);
-    assert_eq!(run(&["--gateway-log", "-"], Some(&log)), refused);
+    assert_eq!(run(&["--gateway-log", "-"], Some(log)), refused);
     assert_eq!(
         run(&["--gateway-log", log_arg, "--since", "10m"], None),
         refused,

@@ -199,3 +199,57 @@ pub fn assert_error_last_line(r: &Run) -> &str {
     assert!(last.starts_with("error: "), "{}", r.stderr);
     last
 }
+
+/// The built-in stack over a seeded SQLite registry, writing the legacy
+/// gateway's log, after a short run of default-mix traffic through it.
+pub struct LoggedRun {
+    pub dir: tempfile::TempDir,
+    pub registry: mtls_console::store::Registry,
+    pub stack: mtls_console::stack::StackHandle,
+    pub stats: mtls_console::traffic::stats::Stats,
+    pub db_url: String,
+    pub log: PathBuf,
+}
+
+pub async fn logged_traffic(rate: f64, length: Duration) -> LoggedRun {
+    use mtls_console::domain::token::{DEMO_SECRET, TokenMinter};
+    use mtls_console::secret::Secret;
+    use mtls_console::stack::{self, StackOptions};
+    use mtls_console::store::{OpenMode, Registry};
+    use mtls_console::traffic::{self, TrafficOptions, profile::Profile};
+
+    mtls_console::init_tls();
+    let dir = tempfile::tempdir().unwrap();
+    let (log, db) = (dir.path().join("gateway.log"), dir.path().join("reg.db"));
+    let db_url = format!("sqlite://{}", db.display());
+    let target = mtls_console::config::DbTarget::parse(&db_url).unwrap();
+    let registry = Registry::open(&target, OpenMode::CreateIfMissing)
+        .await
+        .unwrap();
+    registry
+        .seed("acme", 100, chrono::Utc::now())
+        .await
+        .unwrap();
+    let opts = StackOptions {
+        gateway_log: Some(log.clone()),
+        ..StackOptions::loopback("acme", Secret::new(DEMO_SECRET))
+    };
+    let stack = stack::start(registry.clone(), opts).await.unwrap();
+    let mut o = TrafficOptions::new(
+        url::Url::parse(&stack.gateway_url()).unwrap(),
+        Profile::legacy(),
+        "acme",
+        rate,
+    );
+    o.duration = Some(length);
+    let minter = TokenMinter::new(&Secret::new(DEMO_SECRET)).unwrap();
+    let stats = traffic::start(registry.clone(), minter, o).finish().await;
+    LoggedRun {
+        dir,
+        registry,
+        stack,
+        stats,
+        db_url,
+        log,
+    }
+}
