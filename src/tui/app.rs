@@ -297,6 +297,8 @@ pub struct App {
     pub max_rate: Option<f64>,
     /// The gateway's host, named when traffic to it is confirmed.
     pub gateway_host: String,
+    /// The gateway is not on this machine: the header advises `--readonly`.
+    pub remote_gateway: bool,
     rng: u64,
 }
 
@@ -337,6 +339,7 @@ impl App {
             log: None,
             max_rate: None,
             gateway_host: String::new(),
+            remote_gateway: false,
             rng: 0x9e37_79b9_7f4a_7c15,
         }
     }

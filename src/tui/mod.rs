@@ -109,15 +109,10 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
         .map_or("the built-in gateway".into(), |g| {
             g.host_str().unwrap_or_default().to_string()
         });
-    if !opts.readonly
-        && let Some(gw) = &settings.gateway_url
-        && !crate::config::is_loopback(gw)
-    {
-        app.update(Msg::Notice(format!(
-            "{} is not on loopback: consider --readonly to watch without sending traffic",
-            redact_url(gw.as_str())
-        )));
-    }
+    app.remote_gateway = settings
+        .gateway_url
+        .as_ref()
+        .is_some_and(|gw| !crate::config::is_loopback(gw));
     app.lang = opts.lang.clone();
     app.scenarios = scenario::model::names(scenario::model::user_dir().as_deref());
     if let Some(name) = &opts.theme {

@@ -175,6 +175,11 @@ fn header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             "READ-ONLY ",
             theme.fg(theme.warn).add_modifier(Modifier::BOLD),
         ));
+    } else if app.remote_gateway {
+        spans.push(Span::styled(
+            "remote gateway: restart with --readonly to only watch ",
+            theme.fg(theme.warn),
+        ));
     }
     spans.extend([
         Span::raw("│ gateway "),

@@ -276,3 +276,25 @@ fn light_and_high_contrast_paint_their_background_and_thick_borders() {
     let a = layout::areas(buf.area, app.shape());
     assert_eq!(buf[(a.grid.x, a.grid.y)].symbol(), "╭");
 }
+
+#[test]
+fn the_header_says_read_only_or_advises_it_for_a_remote_gateway() {
+    let mut app = demo_app();
+    app.remote_gateway = true;
+    let t = text(&render(&app, &Theme::dark(), 160, 40));
+    assert!(
+        t.lines()
+            .next()
+            .unwrap()
+            .contains("restart with --readonly"),
+        "{t}"
+    );
+    app.readonly = true;
+    let t = text(&render(&app, &Theme::dark(), 160, 40));
+    let header = t.lines().next().unwrap();
+    assert!(
+        header.contains("READ-ONLY") && !header.contains("restart"),
+        "{header}"
+    );
+    assert!(!t.contains(" t traffic") && !t.contains("r rotate") && !t.contains("s scenario"));
+}
