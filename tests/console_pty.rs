@@ -154,7 +154,7 @@ impl Console {
                 "timed out waiting for {what}; screen:\n{}",
                 self.text()
             );
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(2));
         }
     }
 }
@@ -434,4 +434,85 @@ async fn readonly_follows_the_gateway_log_and_flags_exactly_the_refused_clients(
     c.assert_restored();
     assert_eq!(h.binding_counters(), before, "no request was sent");
     run.stack.shutdown().await;
+}
+
+/// While a rotation hangs on a control plane that never answers, keys are still
+/// handled at once: the time from a key to its effect on screen.
+#[test]
+fn keys_answer_while_a_control_plane_request_hangs() {
+    // Accepts and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = format!("http://{}", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in silent.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let mut c = Console::start_with(&["--api-url", &api, "--api-token", "t0ken-x"], &[]);
+    c.wait_for("100 tiles", Duration::from_secs(60), |s| {
+        tiles(&s.contents()) == 100
+    });
+    c.send("\x1b[C");
+    c.send("r");
+    c.wait_for("the rotation dialog", Duration::from_secs(10), |s| {
+        s.contents().contains("Rotate certificate")
+    });
+    c.send("\r");
+    c.wait_for("the rotation under way", Duration::from_secs(10), |s| {
+        s.contents().contains("rotating")
+    });
+    // The request now hangs (the client's timeout is 5 s); time ten keys.
+    let mut worst = Duration::ZERO;
+    for _ in 0..5 {
+        for (key, shows) in [("?", true), ("\x1b", false)] {
+            let start = Instant::now();
+            c.send(key);
+            c.wait_for("the key's effect", Duration::from_secs(5), |s| {
+                s.contents().contains("this help") == shows
+            });
+            worst = worst.max(start.elapsed());
+        }
+    }
+    println!("slowest key while the API hangs: {worst:?}");
+    assert!(worst < Duration::from_secs(1), "{worst:?}");
+    assert!(
+        !c.text().contains("rotation failed"),
+        "still hanging: the keys were timed during the request"
+    );
+    c.send("q");
+    c.wait_exit();
+    c.assert_restored();
+}
+
+/// The registry's database stops under a running console: the grid keeps its
+/// last state, marked stale, and refreshes by itself once the database is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_stopped_and_restarted_leaves_the_grid_stale_then_fresh() {
+    let Some(pg) = common::OwnCluster::start() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root with PostgreSQL's binaries: a cluster of the test's own must start"
+        );
+        eprintln!("skipped: cannot start a PostgreSQL cluster of the test's own here");
+        return;
+    };
+    common::load_stoa_schema(&pg.url()).await;
+    common::load_stoa_rows(&pg.url()).await;
+    let mut c = Console::start_with(&["--db-url", &pg.url()], &[]);
+    c.wait_for("100 tiles", Duration::from_secs(60), |s| {
+        tiles(&s.contents()) == 100 && !s.contents().contains("stale")
+    });
+    pg.down();
+    c.wait_for("the grid marked stale", Duration::from_secs(30), |s| {
+        s.contents().contains("stale")
+    });
+    assert_eq!(tiles(&c.text()), 100, "the last state is kept");
+    assert!(pg.up(), "the cluster restarts");
+    c.wait_for("the grid fresh again", Duration::from_secs(60), |s| {
+        !s.contents().contains("stale") && tiles(&s.contents()) == 100
+    });
+    c.send("q");
+    c.wait_exit();
+    c.assert_restored();
 }

@@ -177,7 +177,7 @@ pub async fn run(settings: &Settings, args: &TrafficArgs) -> Result<()> {
                 if tty {
                     eprint!("\r\x1b[2K{line}");
                     printed = true;
-                } else if ticks % 5 == 0 {
+                } else if ticks.is_multiple_of(5) {
                     eprintln!("{line}");
                 }
                 let _ = std::io::stderr().flush();

@@ -367,10 +367,10 @@ fn binding_panel(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         return;
     };
     let mut lines = Vec::new();
-    if b.presence == Presence::Absent {
-        if let Some(h) = &b.hint {
-            lines.push(Line::styled(truncate(h, 200), theme.fg(theme.warn)));
-        }
+    if b.presence == Presence::Absent
+        && let Some(h) = &b.hint
+    {
+        lines.push(Line::styled(truncate(h, 200), theme.fg(theme.warn)));
     }
     let row = |name: &str, total: f64, rates: Option<&[Option<f64>; 3]>, style: Style| {
         let r = rates.copied().unwrap_or([None; 3]);

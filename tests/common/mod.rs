@@ -47,25 +47,12 @@ impl TestDb {
 
     /// Loads STOA's `clients` DDL (enum, table, indexes, alembic_version).
     pub async fn load_stoa_schema(&self) {
-        let ddl = std::fs::read_to_string(fixture("stoa-clients-schema.sql")).unwrap();
-        let mut conn = self.connect().await;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(ddl))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
+        load_stoa_schema(&self.url).await;
     }
 
     /// Loads the 100 rows STOA's own seeder wrote.
     pub async fn load_stoa_rows(&self) {
-        let csv = std::fs::read(fixture("stoa-clients-seed.csv")).unwrap();
-        let mut conn = self.connect().await;
-        let mut copy = conn
-            .copy_in_raw("COPY clients FROM STDIN WITH (FORMAT csv, HEADER true)")
-            .await
-            .unwrap();
-        copy.send(csv).await.unwrap();
-        copy.finish().await.unwrap();
+        load_stoa_rows(&self.url).await;
     }
 
     /// Everything about the public schema that a migration could change.
@@ -88,6 +75,116 @@ impl TestDb {
         .fetch_one(&mut conn)
         .await
         .unwrap()
+    }
+}
+
+/// Loads STOA's `clients` DDL into the database at `url`.
+pub async fn load_stoa_schema(url: &str) {
+    let ddl = std::fs::read_to_string(fixture("stoa-clients-schema.sql")).unwrap();
+    let mut conn = PgConnection::connect(url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(ddl))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+}
+
+/// Loads the 100 rows STOA's own seeder wrote into the database at `url`.
+pub async fn load_stoa_rows(url: &str) {
+    let csv = std::fs::read(fixture("stoa-clients-seed.csv")).unwrap();
+    let mut conn = PgConnection::connect(url).await.unwrap();
+    let mut copy = conn
+        .copy_in_raw("COPY clients FROM STDIN WITH (FORMAT csv, HEADER true)")
+        .await
+        .unwrap();
+    copy.send(csv).await.unwrap();
+    copy.finish().await.unwrap();
+}
+
+/// A PostgreSQL cluster of the test's own (initdb as the `postgres` user), on a
+/// free port, that the test can stop and start. None where that cannot run
+/// (not root, or no PostgreSQL binaries).
+pub struct OwnCluster {
+    pub dir: PathBuf,
+    pub port: u16,
+    bin: PathBuf,
+}
+
+impl OwnCluster {
+    pub fn start() -> Option<Self> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .flatten()
+            .map(|e| e.path().join("bin"))
+            .find(|b| b.join("initdb").exists())?;
+        let uid: u32 = String::from_utf8(
+            Command::new("id")
+                .args(["-u", "postgres"])
+                .output()
+                .ok()?
+                .stdout,
+        )
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let dir = std::env::temp_dir().join(format!("mtlsc-pg-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        std::os::unix::fs::chown(&dir, Some(uid), None).ok()?;
+        let c = Self { dir, port, bin };
+        let ok = c
+            .as_postgres("initdb")
+            .args(["-D", "data", "-A", "trust", "-U", "postgres"])
+            .output()
+            .ok()?
+            .status
+            .success();
+        (ok && c.up()).then_some(c)
+    }
+
+    fn as_postgres(&self, tool: &str) -> Command {
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", "postgres", "--"])
+            .arg(self.bin.join(tool))
+            .current_dir(&self.dir);
+        cmd
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    pub fn up(&self) -> bool {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            self.dir.display()
+        );
+        self.as_postgres("pg_ctl")
+            .args(["-D", "data", "-l", "log", "-w", "-o", &opts, "start"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    /// Stops the server at once (connections are cut).
+    pub fn down(&self) {
+        let _ = self
+            .as_postgres("pg_ctl")
+            .args(["-D", "data", "-m", "immediate", "-w", "stop"])
+            .output();
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        self.down();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
