@@ -516,3 +516,50 @@ async fn a_database_stopped_and_restarted_leaves_the_grid_stale_then_fresh() {
     c.wait_exit();
     c.assert_restored();
 }
+
+/// A panic in a background task is logged and the console goes on (SIGINT then
+/// ends it cleanly); a panic in the console's own loop restores the terminal
+/// before its one-line report.
+#[test]
+fn panics_and_sigint_leave_the_terminal_restored() {
+    let mut c = Console::start_with(&[], &[("MTLS_CONSOLE_FAULT", "panic-in-task")]);
+    c.wait_for("100 tiles", Duration::from_secs(60), |s| {
+        tiles(&s.contents()) == 100
+    });
+    let log = c.dir.path().join("console.log");
+    let until = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("injected fault in a background task")
+    {
+        assert!(Instant::now() < until, "the panic was not logged");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Still running and drawing: the help overlay opens.
+    c.send("?");
+    c.wait_for("the help overlay", Duration::from_secs(10), |s| {
+        s.contents().contains("this help")
+    });
+    let pid = console_pid(&c);
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status();
+    c.wait_exit();
+    c.assert_restored();
+
+    let mut c = Console::start_with(&[], &[("MTLS_CONSOLE_FAULT", "panic-in-main")]);
+    c.wait_exit();
+    c.assert_restored();
+    let code = std::fs::read_to_string(c.dir.path().join("code")).unwrap();
+    assert_ne!(code.trim(), "0");
+    let raw = String::from_utf8_lossy(&c.screen.lock().unwrap().raw).into_owned();
+    let report = raw
+        .lines()
+        .find(|l| l.contains("mtls-console: internal error"))
+        .unwrap_or_else(|| panic!("no report: {raw:?}"));
+    assert!(
+        report.contains("injected fault in the console's loop"),
+        "{report}"
+    );
+    assert!(!raw.contains("stack backtrace") && !raw.contains("RUST_BACKTRACE"));
+}

@@ -133,7 +133,14 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
     for w in settings.warnings().into_iter().chain(problems) {
         app.update(Msg::Notice(format!("warning: {w}")));
     }
-    let mut terminal = ratatui::try_init()?;
+    // Not `ratatui::try_init`: its panic hook restores the terminal on a panic in
+    // any thread, even a background task the runtime contains while the console
+    // goes on drawing. The console's own hook (`logging`) restores only when the
+    // console itself stops.
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))?;
     ACTIVE.store(true, std::sync::atomic::Ordering::SeqCst);
     let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
     if let Ok(size) = terminal.size() {
@@ -141,6 +148,7 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
     }
     terminal.draw(|f| view::draw(f, &app, &themes[app.theme.min(themes.len() - 1)]))?;
     tracing::info!("console: first frame drawn");
+    inject_fault();
 
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
     tokio::spawn(read_input(tx.clone()));
@@ -249,6 +257,20 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Fault injection for the reliability tests: `MTLS_CONSOLE_FAULT=panic-in-task`
+/// makes a background task panic (the console logs it and keeps running),
+/// `panic-in-main` makes the console's own loop panic (the terminal is restored
+/// before the one-line report).
+fn inject_fault() {
+    match std::env::var("MTLS_CONSOLE_FAULT").as_deref() {
+        Ok("panic-in-task") => {
+            tokio::spawn(async { panic!("injected fault in a background task") });
+        }
+        Ok("panic-in-main") => panic!("injected fault in the console's loop"),
+        _ => {}
+    }
 }
 
 fn is_input(msg: &Msg) -> bool {
