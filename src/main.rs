@@ -11,7 +11,10 @@ fn main() -> ExitCode {
     logging::install_panic_hook(tui::is_active, tui::restore_terminal_if_active);
     mtls_console::init_tls();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let mut matches = Cli::command().get_matches_from(&argv);
+    let mut matches = match parse(&argv) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
     let config = matches.get_one::<std::path::PathBuf>("config").cloned();
     let (path, file) = match config_file::load(config.as_deref()) {
         Ok(f) => f,
@@ -112,6 +115,30 @@ async fn run(
         Command::Failures(args) => commands::failures::run(&settings, &args).await,
         Command::Config => Ok(()),
     }
+}
+
+/// Parses the command line; a usage error is one line on standard error (help
+/// and version print as clap writes them).
+fn parse(argv: &[std::ffi::OsString]) -> Result<clap::ArgMatches, ExitCode> {
+    use clap::error::ErrorKind;
+    Cli::command().try_get_matches_from(argv).map_err(|e| {
+        if matches!(
+            e.kind(),
+            ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        ) {
+            e.exit();
+        }
+        let text = e.render().to_string();
+        let parts: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+            .collect();
+        eprintln!("{}; see --help", parts.join(" "));
+        ExitCode::from(2)
+    })
 }
 
 /// One line on standard error: the error and its causes, never a backtrace.

@@ -128,3 +128,20 @@ async fn a_hanging_or_garbled_control_plane_is_a_clear_error_within_its_timeout(
         assert!(!text.contains('\n') && !text.is_empty(), "{text}");
     }
 }
+
+#[test]
+fn unknown_values_in_flags_or_the_environment_are_one_line() {
+    let r = run(console().env("MTLS_CONSOLE_LANG", "de").arg("clients"));
+    let line = common::assert_one_line_error(&r);
+    assert!(
+        line.contains("'de'") && line.contains("[possible values: en, fr]"),
+        "{line}"
+    );
+    assert_eq!(r.status.code(), Some(2));
+    let r = run(console().args(["traffic", "--tps", "fast"]));
+    let line = common::assert_one_line_error(&r);
+    assert!(line.contains("'fast'") && line.contains("--tps"), "{line}");
+    // Help still prints in full.
+    let r = run(console().arg("--help"));
+    assert!(r.status.success() && r.stdout.lines().count() > 10);
+}
