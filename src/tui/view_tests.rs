@@ -298,3 +298,35 @@ fn the_header_says_read_only_or_advises_it_for_a_remote_gateway() {
     );
     assert!(!t.contains(" t traffic") && !t.contains("r rotate") && !t.contains("s scenario"));
 }
+
+/// Rows as odd as a registry can hold: a date in year 9999, no dates at all, a
+/// name with escape sequences and wide characters. Drawn, never raw.
+#[test]
+fn odd_rows_are_drawn_escaped_and_never_break_the_frame() {
+    let mut app = demo_app();
+    let far = chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    app.clients[0].not_after = Some(far);
+    app.clients[1].not_after = None;
+    app.clients[1].not_before = None;
+    app.clients[2].name = "evil\u{1b}[2J\u{7}クライアント-002".into();
+    app.clients[2].cn = "cn\u{1b}]0;title\u{7}".into();
+    for (i, size) in [(2, (120, 40)), (2, (60, 18)), (0, (200, 60))] {
+        app.overlay = Overlay::Detail(app.clients[i].id.clone());
+        let buf = render(&app, &Theme::dark(), size.0, size.1);
+        let t = text(&buf);
+        assert!(
+            !t.contains('\u{1b}') && !t.contains('\u{7}'),
+            "raw control bytes drawn"
+        );
+    }
+    app.overlay = Overlay::Detail(app.clients[2].id.clone());
+    let t = text(&render(&app, &Theme::dark(), 120, 40));
+    assert!(t.contains("evil\\u{1b}[2J"), "escaped: {t}");
+    // A wide character takes two cells (the text helper shows the second as a space).
+    assert!(
+        t.replace(' ', "").contains("クライアント-002"),
+        "wide characters kept: {t}"
+    );
+}
