@@ -5,6 +5,7 @@
 cd "$(dirname "$0")/.."
 DUR=${1:-600}
 tmux kill-session -t mtls-soak 2>/dev/null
+rm -f /tmp/mtls-console-soak.log
 tmux new-session -d -s mtls-soak -x 200 -y 60 "target/release/mtls-console --log-file /tmp/mtls-console-soak.log"
 sleep 5
 P=$(pgrep -f "^target/release/mtls-console --log-file /tmp/mtls-console-soak.log" | head -1)
@@ -25,6 +26,8 @@ echo "--- after stop"
 tmux capture-pane -t mtls-soak -p | grep -E "stopped|sent|unexpected|success|failures|p50" | head -10
 echo "end RSS: $(grep VmRSS /proc/$P/status)"
 echo "CPU: $(( (cpu1-cpu0) )) ticks over $DUR s"
+echo "--- frame times (render, diff, write), one line a minute"
+grep -o "frames: .*" /tmp/mtls-console-soak.log
 tmux send-keys -t mtls-soak q
 sleep 2
 tmux kill-session -t mtls-soak 2>/dev/null

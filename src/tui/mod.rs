@@ -167,6 +167,7 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
     // Background news is drawn at the next tick; keys are drawn at once.
     let mut pending = false;
     let mut scenario_traffic: Option<Arc<Mutex<Stats>>> = None;
+    let mut frames = FrameTimes::default();
     while !app.should_quit {
         let mut dirty = false;
         let mut effects = Vec::new();
@@ -238,7 +239,9 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
             tick = tokio::time::interval(if busy { BUSY_TICK } else { IDLE_TICK });
         }
         if dirty && !app.should_quit {
+            let started = Instant::now();
             terminal.draw(|f| view::draw(f, &app, &themes[app.theme.min(themes.len() - 1)]))?;
+            frames.record(started.elapsed());
             pending = false;
         }
     }
@@ -257,6 +260,35 @@ pub async fn run(settings: &Settings, opts: Options) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Frame times (render, diff and write to the terminal), logged once a minute so a
+/// long run shows whether drawing stays fast.
+#[derive(Default)]
+struct FrameTimes {
+    micros: Vec<u32>,
+    since: Option<Instant>,
+}
+
+impl FrameTimes {
+    fn record(&mut self, d: Duration) {
+        let since = *self.since.get_or_insert_with(Instant::now);
+        self.micros.push(d.as_micros().min(u32::MAX as u128) as u32);
+        if since.elapsed() >= Duration::from_secs(60) {
+            self.micros.sort_unstable();
+            let at =
+                |q: f64| self.micros[((self.micros.len() - 1) as f64 * q) as usize] as f64 / 1e3;
+            tracing::info!(
+                "frames: {} in the last minute, median {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+                self.micros.len(),
+                at(0.5),
+                at(0.99),
+                at(1.0)
+            );
+            self.micros.clear();
+            self.since = Some(Instant::now());
+        }
+    }
 }
 
 /// Fault injection for the reliability tests: `MTLS_CONSOLE_FAULT=panic-in-task`
