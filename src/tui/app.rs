@@ -64,6 +64,8 @@ pub struct LogView {
     pub unattributed_subjects: Vec<(String, u64)>,
     pub events: u64,
     pub skipped: u64,
+    /// Client id → position in `failing`: tiles look themselves up every frame.
+    index: HashMap<String, usize>,
 }
 
 impl LogView {
@@ -75,12 +77,19 @@ impl LogView {
             .collect();
         subjects.sort_by_key(|(s, n)| (std::cmp::Reverse(*n), s.clone()));
         subjects.truncate(5);
+        let failing: Vec<(String, ClientFailures, u64)> = t
+            .failing(now)
+            .into_iter()
+            .map(|(id, c)| (id.to_string(), c.clone(), c.recent_failures(now)))
+            .collect();
+        let index = failing
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _, _))| (id.clone(), i))
+            .collect();
         Self {
-            failing: t
-                .failing(now)
-                .into_iter()
-                .map(|(id, c)| (id.to_string(), c.clone(), c.recent_failures(now)))
-                .collect(),
+            failing,
+            index,
             unattributed: t.unattributed,
             unattributed_subjects: subjects,
             events: t.binding_lines,
@@ -90,10 +99,8 @@ impl LogView {
 
     /// A client's entry, if the log shows it failing.
     pub fn client(&self, id: &str) -> Option<(&ClientFailures, u64)> {
-        self.failing
-            .iter()
-            .find(|(c, _, _)| c == id)
-            .map(|(_, f, n)| (f, *n))
+        let (_, f, n) = self.failing.get(*self.index.get(id)?)?;
+        Some((f, *n))
     }
 }
 

@@ -438,13 +438,19 @@ fn traffic_to_another_gateway_is_confirmed_and_capped() {
 #[test]
 fn the_gateway_log_view_reaches_the_app() {
     let mut app = fixtures::app(100);
-    let view = LogView {
-        failing: vec![("id-1".into(), Default::default(), 3)],
-        unattributed: 2,
-        ..Default::default()
-    };
+    let mut tally = crate::gateway_log::Tally::default();
+    let who = crate::gateway_log::Attributor::new(&app.clients);
+    let id = app.clients[0].id.clone();
+    let line = format!(
+        "{{\"subject\": \"{id}\", \"event\": \"Certificate binding: fingerprint mismatch\"}}"
+    );
+    let now = fixtures::now();
+    for _ in 0..3 {
+        tally.add_line(&line, &who, now, None);
+    }
+    let view = LogView::from_tally(&tally, now);
     app.update(Msg::GatewayLog(Box::new(view.clone())));
     assert_eq!(app.log.as_ref(), Some(&view));
-    assert_eq!(view.client("id-1").map(|(_, n)| n), Some(3));
-    assert!(view.client("id-2").is_none());
+    assert_eq!(view.client(&id).map(|(_, n)| n), Some(3));
+    assert!(view.client(&app.clients[1].id).is_none());
 }
